@@ -1,0 +1,92 @@
+"""Certificate: the ordered stage verdicts for one candidate, and how it renders itself."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from iacforge.diagnostics import StageResult, Status
+
+#: Bumped whenever the JSON shape changes; documented in the README.
+SCHEMA_VERSION = 1
+
+
+@dataclass(frozen=True)
+class Certificate:
+    """The ordered stage results for one candidate, with the evidence they were judged on.
+
+    >>> from iacforge.diagnostics import StageResult
+    >>> cert = Certificate("ab12", (StageResult("extract", "pass"), StageResult("parse", "fail")))
+    >>> cert.status, cert.failed_stage
+    ('fail', 'parse')
+    """
+
+    content_hash: str
+    stages: tuple[StageResult, ...]
+    #: `terraform show -json` of the saved plan, when plan ran and succeeded.
+    plan: dict[str, Any] | None = None
+    #: The evaluated Rego `data` document for the intent policy's package, when one was given.
+    rego: dict[str, Any] | None = None
+    source: str = ""
+    files: tuple[str, ...] = field(default=())
+
+    def stage(self, name: str) -> StageResult | None:
+        """The result of stage `name`, or None when it was not requested."""
+        return next((s for s in self.stages if s.stage == name), None)
+
+    @property
+    def status(self) -> Status:
+        """`pass` when every stage passed, else the status of the first stage that did not."""
+        for s in self.stages:
+            if s.status != "pass":
+                return s.status
+        return "pass"
+
+    @property
+    def passed(self) -> bool:
+        return self.status == "pass"
+
+    @property
+    def failed_stage(self) -> str | None:
+        """The first stage that did not pass, or None."""
+        return next((s.stage for s in self.stages if s.status != "pass"), None)
+
+    def passes(self, stage: str) -> bool:
+        """True when `stage` ran and passed."""
+        result = self.stage(stage)
+        return result is not None and result.passed
+
+    def to_dict(self, *, include_plan: bool = False) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "schema_version": SCHEMA_VERSION,
+            "content_hash": self.content_hash,
+            "source": self.source,
+            "files": list(self.files),
+            "status": self.status,
+            "stages": [s.to_dict() for s in self.stages],
+            "rego": self.rego,
+        }
+        if include_plan:
+            data["plan"] = self.plan
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Certificate:
+        return cls(
+            content_hash=data["content_hash"],
+            stages=tuple(StageResult.from_dict(s) for s in data["stages"]),
+            plan=data.get("plan"),
+            rego=data.get("rego"),
+            source=data.get("source", ""),
+            files=tuple(data.get("files", ())),
+        )
+
+    def to_json(self, *, include_plan: bool = False, indent: int | None = 2) -> str:
+        return json.dumps(self.to_dict(include_plan=include_plan), indent=indent, sort_keys=False)
+
+    def feedback(self) -> str:
+        """Repair feedback for an LLM: what failed, where, and why, most important first."""
+        from iacforge.render.feedback import render_feedback
+
+        return render_feedback(self)

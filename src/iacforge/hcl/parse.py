@@ -1,0 +1,115 @@
+"""Parse Terraform files into a TerraformModel, in-process, with line and column on errors.
+
+The `hcl2` module in our environment is checkov's fork (bc-python-hcl2), which checkov
+installs under the same module name as python-hcl2. We deliberately parse with that fork
+rather than adding python-hcl2 beside it: one `hcl2` per environment, and the fork records
+`__start_line__`/`__end_line__` for every block, which is what we need. `.tf.json` files are
+read with `json`.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import hcl2
+from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput
+
+from iacforge.diagnostics import Diagnostic
+from iacforge.hcl.model import LABELS, Block, TerraformModel
+
+_META = ("__start_line__", "__end_line__")
+
+
+@dataclass(frozen=True)
+class ParseOutcome:
+    model: TerraformModel | None
+    diagnostics: tuple[Diagnostic, ...]
+
+
+def parse_files(files: dict[str, str]) -> ParseOutcome:
+    """Parse every `.tf` / `.tf.json` file; the model is None when any file fails."""
+    blocks: list[Block] = []
+    problems: list[Diagnostic] = []
+    for name in sorted(files):
+        try:
+            blocks += _parse_one(name, files[name])
+        except _FileError as exc:
+            problems.append(exc.diagnostic)
+    if problems:
+        return ParseOutcome(None, tuple(problems))
+    return ParseOutcome(TerraformModel(dict(files), tuple(blocks)), ())
+
+
+class _FileError(Exception):
+    def __init__(self, diagnostic: Diagnostic) -> None:
+        super().__init__(diagnostic.summary)
+        self.diagnostic = diagnostic
+
+
+def _parse_one(name: str, text: str) -> list[Block]:
+    if name.endswith(".tf.json"):
+        try:
+            doc = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise _FileError(
+                Diagnostic("error", "Invalid JSON", exc.msg, name, exc.lineno, exc.colno)
+            ) from None
+        if not isinstance(doc, dict):
+            raise _FileError(Diagnostic("error", "Invalid JSON configuration",
+                                        "the top level of a .tf.json file must be an object", name))
+        return _blocks(name, {k: v if isinstance(v, list) else [v] for k, v in doc.items()})
+    try:
+        doc = hcl2.loads(text + "\n")
+    except UnexpectedInput as exc:
+        raise _FileError(_syntax_diagnostic(name, exc)) from None
+    except Exception as exc:  # the parser raises bare errors on some inputs (deep nesting, …)
+        raise _FileError(Diagnostic("error", "Unparseable HCL", f"{type(exc).__name__}: {exc}",
+                                    name)) from None
+    return _blocks(name, doc)
+
+
+def _syntax_diagnostic(name: str, exc: UnexpectedInput) -> Diagnostic:
+    line = getattr(exc, "line", None)
+    column = getattr(exc, "column", None)
+    if isinstance(exc, UnexpectedEOF):
+        summary = "Unexpected end of file (unbalanced braces or brackets?)"
+    elif isinstance(exc, UnexpectedCharacters):
+        summary = f"Unexpected character {exc.char!r}"
+    else:
+        token = getattr(exc, "token", None)
+        summary = f"Unexpected token {str(token)!r}" if token is not None else "Syntax error"
+        if token is not None and getattr(token, "type", "") == "$END":
+            summary = "Unexpected end of file (unbalanced braces or brackets?)"
+    expected = sorted(getattr(exc, "expected", None) or getattr(exc, "allowed", None) or ())
+    detail = ("expected one of: " + ", ".join(expected[:8])) if expected else ""
+    return Diagnostic("error", summary, detail, name,
+                      line if isinstance(line, int) and line > 0 else None,
+                      column if isinstance(column, int) and column > 0 else None)
+
+
+def _blocks(name: str, doc: dict[str, Any]) -> list[Block]:
+    out: list[Block] = []
+    for kind, entries in doc.items():
+        if kind in _META:
+            continue
+        depth = LABELS.get(kind, 0)
+        for entry in entries if isinstance(entries, list) else [entries]:
+            out += _unfold(name, kind, entry, depth, ())
+    return out
+
+
+def _unfold(name: str, kind: str, body: Any, depth: int, labels: tuple[str, ...]) -> list[Block]:
+    if depth == 0 or not isinstance(body, dict):
+        body = body if isinstance(body, dict) else {"value": body}
+        start, end = body.get("__start_line__"), body.get("__end_line__")
+        clean = {k: v for k, v in body.items() if k not in _META}
+        return [Block(kind, labels, clean, name, start, end)]
+    out: list[Block] = []
+    for label, inner in body.items():
+        if label in _META:
+            continue
+        for item in inner if isinstance(inner, list) else [inner]:
+            out += _unfold(name, kind, item, depth - 1, (*labels, label))
+    return out

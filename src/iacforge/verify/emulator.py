@@ -1,0 +1,309 @@
+"""MotoServer: the AWS emulator on loopback that terraform plan (and apply) talk to.
+
+Data sources such as `aws_ami`, `aws_availability_zones` and `aws_caller_identity` call AWS at
+plan time; `aws_env()` points every AWS endpoint of a terraform process at a moto server on
+127.0.0.1 instead. One server is shared per process (`shared_server()`); it is stopped at
+interpreter exit and on SIGTERM/SIGINT, and the kernel kills it if we die any other way.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import ctypes
+import functools
+import gzip
+import importlib.util
+import json
+import os
+import queue
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+from iacforge.errors import SetupError
+
+#: Our additions to moto's AMI catalogue (made-up ids, plausible names and dates).
+CATALOGUE = Path(__file__).with_name("amis.json")
+_HOST = "127.0.0.1"
+_PATH = os.pathsep.join([os.path.dirname(sys.executable), "/usr/local/bin", "/usr/bin", "/bin"])
+# Default AMIs in moto's catalogue carry no creation date, so moto would stamp them "now" and
+# `most_recent = true` would prefer a 2017 image to ours; we date them from their names instead.
+_NAME_DATE = re.compile(r"(20\d\d)\.?([01]\d)\.?([0-3]\d)")
+_UNDATED = "2017-01-01T00:00:00.000Z"
+_PR_SET_PDEATHSIG = 1
+_PORT_ATTEMPTS = 3
+# Requests to our own loopback server must never go through a host proxy (HTTP_PROXY & co.).
+_OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+
+class MotoServer:
+    """A moto server process on a free loopback port, in its own process group.
+
+    >>> with MotoServer() as moto:
+    ...     env = aws_env(moto.endpoint, "us-east-1")  # hand to terraform, plus PATH and HOME
+    """
+
+    def __init__(self, *, startup_timeout: float = 30.0, grace: float = 5.0) -> None:
+        self.startup_timeout = startup_timeout
+        self.grace = grace
+        self.port: int | None = None
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._tmp: Path | None = None
+        self._owner = os.getpid()
+        #: Set to let the thread that spawned the server end (see `_spawn`).
+        self._release = threading.Event()
+
+    def __enter__(self) -> MotoServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def endpoint(self) -> str:
+        """`http://127.0.0.1:PORT` of the running server."""
+        if self.port is None:
+            raise RuntimeError("MotoServer is not started")
+        return f"http://{_HOST}:{self.port}"
+
+    @property
+    def pid(self) -> int | None:
+        """Process id of the server (also its process group id), or None before start."""
+        return self._proc.pid if self._proc is not None else None
+
+    def alive(self) -> bool:
+        """Whether the server process is running (it may still be starting up)."""
+        return self._proc is not None and self._proc.poll() is None
+
+    def start(self) -> MotoServer:
+        """Launch the server and wait until it answers; a SetupError (with its log) if it won't."""
+        if self.alive():
+            return self
+        self.stop()
+        self._owner = os.getpid()
+        self._tmp = Path(tempfile.mkdtemp(prefix="iacforge-moto-"))
+        amis = self._tmp / "amis.json"
+        amis.write_text(json.dumps(merged_catalogue()))
+        for _ in range(_PORT_ATTEMPTS):
+            self.port = _free_port()
+            self._spawn(amis)
+            if self._wait_ready():
+                return self
+        log = self._log_tail()
+        self.stop()
+        raise SetupError(f"moto server found no free loopback port:\n{log}")
+
+    def reset(self) -> None:
+        """Drop every resource the server holds (moto's `/moto-api/reset`)."""
+        request = urllib.request.Request(f"{self.endpoint}/moto-api/reset", method="POST")
+        try:
+            _OPENER.open(request, timeout=30).close()
+        except OSError as exc:  # URLError and HTTPError are OSErrors
+            raise SetupError(f"could not reset the moto server at {self.endpoint}: {exc}") from exc
+
+    def stop(self) -> None:
+        """Terminate the server's process group (SIGKILL after `grace` s) and remove its files.
+
+        A no-op in a forked child: the server belongs to the process that started it.
+        """
+        if self._owner != os.getpid():
+            return
+        proc, self._proc = self._proc, None
+        if proc is not None:
+            _terminate_group(proc, self.grace)
+        self._release.set()
+        if self._tmp is not None:
+            shutil.rmtree(self._tmp, ignore_errors=True)
+            self._tmp = None
+
+    def _spawn(self, amis: Path) -> None:
+        assert self._tmp is not None
+        argv = [sys.executable, "-m", "moto.server", "-H", _HOST, "-p", str(self.port)]
+        env = {"PATH": _PATH, "HOME": str(self._tmp), "LANG": "C.UTF-8",
+               "MOTO_AMIS_PATH": str(amis)}
+        log_path, release = self._tmp / "moto.log", threading.Event()
+        spawned: queue.SimpleQueue[subprocess.Popen[bytes] | BaseException] = queue.SimpleQueue()
+
+        def keeper() -> None:
+            # PR_SET_PDEATHSIG fires when the *thread* that forked the child ends, so fork
+            # from a thread that lives as long as the server, not from a caller's worker thread.
+            try:
+                with open(log_path, "wb") as log:
+                    spawned.put(subprocess.Popen(
+                        argv, cwd=log_path.parent, env=env, stdin=subprocess.DEVNULL,
+                        stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+                        preexec_fn=_die_with_parent(),
+                    ))
+            except BaseException as exc:
+                spawned.put(exc)
+                return
+            release.wait()
+
+        self._release.set()
+        self._release = release
+        threading.Thread(target=keeper, name=f"moto-keeper-{self.port}", daemon=True).start()
+        result = spawned.get()
+        if isinstance(result, BaseException):
+            raise result
+        self._proc = result
+
+    def _wait_ready(self) -> bool:
+        """True once the server answers; False if its port was taken; SetupError otherwise."""
+        assert self._proc is not None
+        deadline = time.monotonic() + self.startup_timeout
+        while time.monotonic() < deadline:
+            if self._proc.poll() is not None:
+                log = self._log_tail()
+                if "Address already in use" in log:
+                    return False
+                self.stop()
+                raise SetupError(f"moto server exited during start-up:\n{log}")
+            if _answers(f"{self.endpoint}/moto-api/"):
+                return True
+            time.sleep(0.05)
+        log = self._log_tail()
+        self.stop()
+        raise SetupError(f"moto server not ready after {self.startup_timeout:g} s:\n{log}")
+
+    def _log_tail(self, lines: int = 30) -> str:
+        try:
+            text = (self._tmp / "moto.log").read_text(errors="replace") if self._tmp else ""
+        except OSError:
+            text = ""
+        return "\n".join(text.splitlines()[-lines:]) or "(empty log)"
+
+
+def aws_env(endpoint: str, region: str) -> dict[str, str]:
+    """The AWS variables a terraform process needs to talk to the emulator, none from the host."""
+    return {
+        "AWS_ENDPOINT_URL": endpoint,
+        "AWS_ACCESS_KEY_ID": "test",
+        "AWS_SECRET_ACCESS_KEY": "test",
+        "AWS_REGION": region,
+        "AWS_DEFAULT_REGION": region,
+        "AWS_EC2_METADATA_DISABLED": "true",
+    }
+
+
+def merged_catalogue() -> list[dict[str, Any]]:
+    """moto's default AMIs plus ours (ours win on an id clash).
+
+    moto's `MOTO_AMIS_PATH` replaces its default catalogue (and skips its per-region
+    `latest_amis`), so the server gets both lists in one file. moto gives every catalogue
+    image `owner_alias = "amazon"`, so `owners = ["amazon"]` matches all of them.
+    """
+    spec = importlib.util.find_spec("moto")  # locate without importing moto (0.4 s)
+    if spec is None or not spec.submodule_search_locations:
+        raise SetupError("moto is not installed; install iacforge with its dependencies")
+    packaged = Path(spec.submodule_search_locations[0]) / "ec2/resources/amis.json.gz"
+    default = json.loads(gzip.decompress(packaged.read_bytes()))
+    for ami in default:
+        ami.setdefault("creation_date", _date_from_name(ami["name"]))
+    ours = json.loads(CATALOGUE.read_text())
+    return list({ami["ami_id"]: ami for ami in [*default, *ours]}.values())
+
+
+def _date_from_name(name: str) -> str:
+    match = _NAME_DATE.search(name)
+    return f"{match[1]}-{match[2]}-{match[3]}T00:00:00.000Z" if match else _UNDATED
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((_HOST, 0))
+        return sock.getsockname()[1]
+
+
+def _answers(url: str) -> bool:
+    try:
+        with _OPENER.open(url, timeout=2) as response:
+            return response.status == 200
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+def _terminate_group(proc: subprocess.Popen[bytes], grace: float) -> None:
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, sig)
+        try:
+            proc.wait(grace)
+            return
+        except subprocess.TimeoutExpired:
+            continue
+
+
+def _die_with_parent() -> Callable[[], None] | None:
+    """A preexec_fn asking the kernel to SIGKILL the child when its parent dies.
+
+    Why PR_SET_PDEATHSIG and not a watchdog: it is one syscall, enforced by the kernel even
+    when we are SIGKILLed, needs no watchdog process, and forked workers of ours do not keep
+    the server alive (a pipe watchdog's write end would be inherited by them). Its catch, that
+    the "parent" is the forking thread, is handled by `_spawn`'s keeper thread. Not Linux: no
+    such guard; atexit and the signal handlers remain.
+    """
+    if not sys.platform.startswith("linux"):
+        return None
+    prctl = ctypes.CDLL(None, use_errno=True).prctl  # resolved before fork; the child only calls
+    parent = os.getpid()
+
+    def preexec() -> None:
+        prctl(_PR_SET_PDEATHSIG, int(signal.SIGKILL))
+        if os.getppid() != parent:  # the parent died before prctl took effect
+            os._exit(1)
+
+    return preexec
+
+
+_shared: MotoServer | None = None
+_shared_lock = threading.RLock()
+
+
+def shared_server() -> MotoServer:
+    """This process's emulator, started on first use (and again if it died)."""
+    global _shared
+    with _shared_lock:
+        if _shared is None:
+            atexit.register(_stop_shared)
+            _install_signal_handlers()
+        if _shared is None or _shared._owner != os.getpid():
+            _shared = MotoServer()
+        return _shared.start()
+
+
+def _stop_shared() -> None:
+    # No lock: this runs in signal handlers, possibly while this thread holds it.
+    if _shared is not None:
+        _shared.stop()
+
+
+def _install_signal_handlers() -> None:
+    """Stop the shared server on SIGTERM/SIGINT, then do what the previous handler did."""
+    if threading.current_thread() is not threading.main_thread():
+        return  # signal.signal works only there; atexit and PR_SET_PDEATHSIG still apply
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        previous = signal.getsignal(signum)
+        if previous is not signal.SIG_IGN:  # an ignored signal does not end us: keep the server
+            signal.signal(signum, functools.partial(_on_signal, previous))
+
+
+def _on_signal(previous: Any, signum: int, frame: FrameType | None) -> None:
+    _stop_shared()
+    if callable(previous):
+        previous(signum, frame)  # SIGINT's default handler raises KeyboardInterrupt here
+    else:  # SIG_DFL, or a handler installed outside Python: die of the signal as we would have
+        signal.signal(signum, signal.SIG_DFL)
+        os.kill(os.getpid(), signum)

@@ -1,0 +1,29 @@
+from __future__ import annotations
+
+import json
+from importlib import metadata
+
+from iacforge.certificate import Certificate
+from iacforge.render.json_format import render_json
+
+
+def test_one_certificate_prints_its_own_dict_and_reads_back(intent_fail) -> None:
+    data = json.loads(render_json([intent_fail]))
+    assert data == intent_fail.to_dict()
+    assert Certificate.from_dict(data) == intent_fail
+
+
+def test_several_certificates_are_wrapped_with_the_version(validate_fail, all_pass) -> None:
+    data = json.loads(render_json([validate_fail, all_pass]))
+    assert data["iacforge_version"] == metadata.version("iacforge")
+    assert [c["status"] for c in data["certificates"]] == ["fail", "pass"]
+    assert [Certificate.from_dict(c) for c in data["certificates"]] == [validate_fail, all_pass]
+
+
+def test_no_certificates_is_an_empty_wrapper() -> None:
+    assert json.loads(render_json([]))["certificates"] == []
+
+
+def test_plan_is_left_out(all_pass) -> None:
+    cert = Certificate(all_pass.content_hash, all_pass.stages, plan={"planned_values": {}})
+    assert "plan" not in json.loads(render_json([cert]))

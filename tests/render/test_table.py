@@ -1,0 +1,56 @@
+from __future__ import annotations
+
+import re
+
+from iacforge.diagnostics import StageResult
+from iacforge.render.table import render_table, summary
+
+ANSI = re.compile(r"\x1b\[")
+
+
+def test_plain_table_has_every_stage_and_status_and_no_escapes(validate_fail) -> None:
+    text = render_table([validate_fail], color=False)
+    assert not ANSI.search(text)
+    stage_rows = [line for line in text.splitlines() if line.startswith("│")]
+    rows = {line.split("│")[1].strip(): line for line in stage_rows}
+    assert list(rows) == ["extract", "parse", "validate", "plan"]
+    assert "fail" in rows["validate"] and "1.25" in rows["validate"]
+    assert "2 errors, 1 warning" in rows["validate"]
+    assert "skipped" in rows["plan"]
+
+
+def test_title_names_source_hash_prefix_and_overall_status(validate_fail) -> None:
+    title = render_table([validate_fail], color=False).splitlines()[0]
+    assert title.split() == ["task-7/sample-2", validate_fail.content_hash[:12], "fail"]
+
+
+def test_diagnostics_are_listed_with_where_rule_and_first_detail_line(validate_fail) -> None:
+    text = render_table([validate_fail], color=False, width=200)
+    line = next(ln for ln in text.splitlines() if "Unsupported argument" in ln)
+    assert "error" in line and "main.tf:3:5" in line
+    assert 'An argument named "acl_mode" is not expected here.' in line
+    assert "Did you mean" not in text
+    warning = next(ln for ln in text.splitlines() if "Deprecated attribute" in ln)
+    assert "warning" in warning and "TFW1" in warning and "main.tf:9" in warning
+
+
+def test_colour_marks_statuses(validate_fail) -> None:
+    text = render_table([validate_fail], color=True)
+    assert "\x1b[32mpass" in text  # green
+    assert "\x1b[31mfail" in text  # red
+    assert "\x1b[2mskipped" in text  # dim
+    assert "\x1b[33mwarning" in text  # yellow severity
+
+
+def test_each_certificate_gets_its_own_table(validate_fail, all_pass) -> None:
+    text = render_table([validate_fail, all_pass], color=False)
+    assert "task-7/sample-2" in text and "task-1" in text
+
+
+def test_summary_reads_counts_and_metrics(intent_fail) -> None:
+    assert summary(intent_fail.stage("intent")) == "1 error, 3/4 intent rules true"
+    assert summary(intent_fail.stage("security")) == "1 warning, compliance 0.83"
+    assert summary(StageResult("plan", "pass", metrics={"resources": 2, "raw": {"a": 1}})) == (
+        "resources 2"
+    )
+    assert summary(StageResult("parse", "pass")) == ""
