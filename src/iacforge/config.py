@@ -32,6 +32,20 @@ def _env(name: str) -> str | None:
     return os.environ.get(f"IACFORGE_{name.upper()}") or None
 
 
+def _convert(raw: str, kind: type, name: str) -> object:
+    """An `IACFORGE_*` string as the field's type, or a SetupError naming the variable."""
+    if kind is bool:
+        if raw.lower() not in ("1", "true", "yes", "0", "false", "no"):
+            raise SetupError(f"IACFORGE_{name.upper()}={raw!r}: expected true or false")
+        return raw.lower() in ("1", "true", "yes")
+    if kind in (int, float):
+        try:
+            return kind(raw)
+        except ValueError:
+            raise SetupError(f"IACFORGE_{name.upper()}={raw!r}: expected a number") from None
+    return raw
+
+
 @dataclass
 class Settings:
     """Run-time settings. `Settings.from_env()` reads `IACFORGE_*` overrides."""
@@ -46,6 +60,10 @@ class Settings:
     region: str = "us-east-1"
     #: Largest candidate accepted, in bytes (all files together).
     max_bytes: int = 2_000_000
+    #: Run terraform without the sandbox when this machine cannot provide one (unsafe).
+    allow_unsandboxed: bool = False
+    #: A JSON screen policy replacing the packaged one (verify/screen_policy.json).
+    screen_policy: str | None = None
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
@@ -54,7 +72,7 @@ class Settings:
             raw = _env(f.name)
             if raw is None:
                 continue
-            values[f.name] = type(getattr(cls(), f.name))(raw)
+            values[f.name] = _convert(raw, type(getattr(cls(), f.name)), f.name)
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)  # type: ignore[arg-type]
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from iacforge.commands import verify
+from iacforge.commands import eval, generate, mutate, report, serve, verify
 
-COMMANDS: dict[str, ModuleType] = {"verify": verify}
+COMMANDS: dict[str, ModuleType] = {
+    "verify": verify, "serve": serve, "generate": generate, "mutate": mutate, "eval": eval,
+    "report": report}

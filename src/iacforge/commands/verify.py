@@ -10,8 +10,10 @@ from iacforge.certificate import Certificate
 from iacforge.config import Settings
 from iacforge.hcl.extract import from_bytes, from_path
 from iacforge.render import FORMATTERS, render
+from iacforge.verify.cache import VerdictCache, default_path
 from iacforge.verify.intent_policy import IntentPolicy
 from iacforge.verify.pipeline import Verifier
+from iacforge.verify.pool import verify_all
 from iacforge.verify.stages import STAGES
 
 HELP = "Verify Terraform (a directory, a .tf file, or LLM text on stdin) and print certificates."
@@ -33,6 +35,17 @@ def register(parser: argparse.ArgumentParser) -> None:
                         help="Rego engine (opa only when on PATH)")
     parser.add_argument("--skip-check", action="append", default=[], metavar="CKV_ID",
                         help="checkov check id to skip (repeatable)")
+    parser.add_argument("--no-cache", action="store_true",
+                        help="neither read nor write the verdict cache (IACFORGE_CACHE_DIR)")
+    parser.add_argument("--executor", choices=["local", "ray"], default="local",
+                        help="where candidates are verified: local threads or Ray")
+    parser.add_argument("--workers", type=int, help="parallel workers (default: the cores)")
+    parser.add_argument("--ray-address", help="Ray cluster to join (default: a local Ray)")
+    parser.add_argument("--screen-policy", metavar="FILE",
+                        help="JSON screen policy replacing the packaged one (README: Sandbox)")
+    parser.add_argument("--allow-unsandboxed", action="store_true",
+                        help="run terraform without the sandbox when this machine has none "
+                             "(UNSAFE: candidates run with your user's access)")
 
 
 def _stage_list(text: str) -> list[str]:
@@ -45,28 +58,36 @@ def _stage_list(text: str) -> list[str]:
 
 
 def run(args: argparse.Namespace) -> int:
-    settings = Settings.from_env(timeout=args.timeout)
+    settings = Settings.from_env(timeout=args.timeout, screen_policy=args.screen_policy,
+                                 allow_unsandboxed=args.allow_unsandboxed or None)
     intent = IntentPolicy.from_file(args.intent) if args.intent else None
     verifier = Verifier(settings, args.stages, extras={
         "intent_rule": args.intent_rule, "rego_engine": args.rego_engine,
         "skip_checks": tuple(args.skip_check)})
-    certs = []
+    candidates = []
     for raw in args.paths:
         if raw == "-":
             candidate = from_bytes(sys.stdin.buffer.read(settings.max_bytes + 1), name="<stdin>",
                                    source="<stdin>", max_bytes=settings.max_bytes)
         else:
             candidate = from_path(Path(raw), max_bytes=settings.max_bytes)
-        certs.append(verifier.verify(candidate, intent))
+        candidates.append(candidate)
+    cache = None if args.no_cache else VerdictCache(default_path(settings))
+    # a cluster's size is the cluster's; IACFORGE_WORKERS sizes this machine's pool
+    workers = args.workers or (None if args.ray_address else settings.workers)
+    certs = verify_all(candidates, intent, verifier=verifier, executor=args.executor,
+                       workers=workers, ray_address=args.ray_address, cache=cache)
     print(render(certs, args.format))
     return exit_code(certs)
 
 
 def exit_code(certs: list[Certificate]) -> int:
-    """0 all passed, 1 any fail/unsafe/skipped, 3 only verifier errors."""
-    statuses = {c.status for c in certs}
-    if statuses <= {"pass"}:
-        return 0
-    if statuses <= {"pass", "error"}:
+    """0 all passed, 1 any stage failed or was unsafe, 3 verifier errors and nothing failed."""
+    # every stage counts, not just each certificate's first non-pass: a security failure
+    # after a validate error is still a failure
+    statuses = {s.status for c in certs for s in c.stages}
+    if statuses & {"fail", "unsafe"}:
+        return 1
+    if "error" in statuses:
         return 3
-    return 1
+    return 0 if statuses <= {"pass"} else 1

@@ -13,9 +13,10 @@ from pathlib import Path
 from iacforge.candidate import Candidate
 
 _FENCE = re.compile(r"^(?P<indent>[ \t]*)(?P<fence>`{3,}|~{3,})[ \t]*(?P<info>[^\n`]*)$", re.M)
-_HCL_LANGS = {"hcl", "terraform", "tf", "hcl2", "tfvars"}
+_HCL_LANGS = {"hcl", "terraform", "tf", "hcl2"}
 _JSON_LANGS = {"json", "tf.json"}
-_FILENAME = re.compile(r"([\w./-]+\.tf(?:\.json)?)\b")
+_FILENAME = re.compile(r"([\w./-]+\.tf(?:vars)?(?:\.json)?)\b")
+_TFVARS = (".tfvars", ".tfvars.json")
 _TOP_LEVEL = re.compile(
     r'^\s*(resource|data|provider|variable|output|module|locals|terraform)\b\s*("|\{)', re.M
 )
@@ -32,11 +33,14 @@ def from_text(text: str, *, source: str = "text", max_bytes: int = 2_000_000) ->
         return Candidate({}, source, (f"input is larger than {max_bytes} bytes",))
     if not text.strip():
         return Candidate({}, source, ("input is empty",))
+    text = text.replace("\r\n", "\n")  # a CRLF closing fence would not close its block
     blocks = _fenced_blocks(text)
     files: dict[str, str] = {}
     for name, body in blocks:
         files[_unique(name, files)] = body
-    if not blocks and _TOP_LEVEL.search(text):
+    if not blocks and _is_tf_json(text):
+        files["main.tf.json"] = text
+    elif not blocks and _TOP_LEVEL.search(text):
         files["main.tf"] = text
     if not files:
         return Candidate({}, source, ("no Terraform code found in the text (prose only?)",))
@@ -46,7 +50,8 @@ def from_text(text: str, *, source: str = "text", max_bytes: int = 2_000_000) ->
 def from_bytes(data: bytes, *, name: str, source: str, max_bytes: int = 2_000_000) -> Candidate:
     """Decode raw bytes from a file or stdin, refusing binary and archive input clearly."""
     if len(data) > max_bytes:
-        return Candidate({}, source, (f"{name}: larger than {max_bytes} bytes ({len(data)})",))
+        # callers read at most max_bytes + 1 bytes, so len(data) is not the input's size
+        return Candidate({}, source, (f"{name}: larger than the limit of {max_bytes} bytes",))
     problem = _binary_problem(data)
     if problem:
         return Candidate({}, source, (f"{name}: {problem}",))
@@ -111,7 +116,7 @@ def _fenced_blocks(text: str) -> list[tuple[str, str]]:
         body = text[match.end() + 1 : end.start() if end else len(text)]
         pos = end.end() if end else len(text)
         name = _block_name(text[: match.start()], info, body)
-        if name:
+        if name and body.strip():
             out.append((name, body if body.endswith("\n") else body + "\n"))
     return out
 
@@ -120,6 +125,8 @@ def _block_name(before: str, info: str, body: str) -> str | None:
     """The file name a block should get, or None when it is not Terraform."""
     lang = info.split()[0].lower() if info else ""
     hinted = _name_hint(info, before, body)
+    if lang == "tfvars" or (hinted or "").endswith(_TFVARS):
+        return None  # variable values, not configuration
     if lang in _JSON_LANGS or (hinted or "").endswith(".tf.json"):
         return (hinted if hinted and hinted.endswith(".tf.json") else "main.tf.json") \
             if _is_tf_json(body) else None

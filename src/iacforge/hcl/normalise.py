@@ -54,26 +54,67 @@ def _normalise_hcl(name: str, text: str, tf: str, aws: str, notes: list[Diagnost
         if block.kind != "block":
             continue
         if block.name == "provider" and block.labels[:1] == ("aws",):
-            text = _strip_provider(name, text, block, notes)
+            text = _strip_provider(name, text, block, aws, notes)
         elif block.name == "terraform":
             text = _strip_terraform(name, text, block, tf, aws, notes)
     return text
 
 
-def _strip_provider(name: str, text: str, block: Item, notes: list[Diagnostic]) -> str:
+def _strip_provider(name: str, text: str, block: Item, aws: str,
+                    notes: list[Diagnostic]) -> str:
     removed = []
     for item in reversed(body_items(text, brace_of(text, block))):
-        if item.name in PROVIDER_ACCOUNT_ARGS:
+        if item.name == "version":  # legacy constraint; left in, it contradicts our lock file
+            constraint = _string_value(text[item.start:item.end])
+            text = blank(text, item.start, item.end)
+            _add(notes, _aws_version_note(name, constraint, aws, _line(text, item.start)))
+        elif item.name in PROVIDER_ACCOUNT_ARGS:
             text = blank(text, item.start, item.end)
             removed.append(item.name)
     if removed:
-        notes.append(Diagnostic(
-            "info", "Provider account settings ignored",
-            "removed " + ", ".join(sorted(set(removed))) + ": the verifier plans with no "
-            "credentials against a local AWS emulator",
-            name, _line(text, block.start), address="provider.aws", rule_id="iacforge/normalise",
-        ))
+        notes.append(_account_note(name, removed, _line(text, block.start)))
     return text
+
+
+def _account_note(name: str, removed: list[str], line: int | None) -> Diagnostic:
+    return Diagnostic(
+        "info", "Provider account settings ignored",
+        "removed " + ", ".join(sorted(set(removed))) + ": the verifier plans with no "
+        "credentials against a local AWS emulator",
+        name, line, address="provider.aws", rule_id="iacforge/normalise",
+    )
+
+
+def _required_version_note(name: str, constraint: str | None, tf: str,
+                           line: int | None) -> Diagnostic | None:
+    if constraint is None or allows(constraint, tf) is not False:
+        return None
+    return Diagnostic(
+        "warning", "required_version ignored",
+        f"required_version {constraint!r} excludes the installed Terraform {tf}; "
+        f"verified with {tf}", name, line, rule_id="iacforge/normalise")
+
+
+def _aws_version_note(name: str, constraint: str | None, aws: str,
+                      line: int | None) -> Diagnostic | None:
+    if constraint is None or allows(constraint, aws) is not False:
+        return None
+    return Diagnostic(
+        "warning", "aws provider version constraint cannot be met offline",
+        f"constraint {constraint!r} excludes the mirrored hashicorp/aws {aws}; "
+        f"verified with {aws}", name, line, rule_id="iacforge/normalise")
+
+
+def _backend_note(name: str, kind: str, line: int | None) -> Diagnostic:
+    return Diagnostic(
+        "warning", f"{kind} ignored",
+        "remote state is never contacted; the verifier uses local state in a scratch "
+        "workspace", name, line, rule_id="iacforge/normalise")
+
+
+def _add(notes: list[Diagnostic], note: Diagnostic | None) -> None:
+    if note is not None:
+        notes.append(note)
 
 
 def _strip_terraform(name: str, text: str, block: Item, tf: str, aws: str,
@@ -83,18 +124,11 @@ def _strip_terraform(name: str, text: str, block: Item, tf: str, aws: str,
         if item.name == "required_version":
             constraint = _string_value(text[item.start:item.end])
             text = blank(text, item.start, item.end)
-            if constraint is not None and allows(constraint, tf) is False:
-                notes.append(Diagnostic(
-                    "warning", "required_version ignored",
-                    f"required_version {constraint!r} excludes the installed Terraform {tf}; "
-                    f"verified with {tf}", name, line, rule_id="iacforge/normalise"))
+            _add(notes, _required_version_note(name, constraint, tf, line))
         elif item.name in ("backend", "cloud"):
             text = blank(text, item.start, item.end)
             kind = f'backend "{item.labels[0]}"' if item.labels else item.name
-            notes.append(Diagnostic(
-                "warning", f"{kind} ignored",
-                "remote state is never contacted; the verifier uses local state in a scratch "
-                "workspace", name, line, rule_id="iacforge/normalise"))
+            notes.append(_backend_note(name, kind, line))
         elif item.name == "required_providers" and item.kind == "block":
             text = _strip_aws_version(name, text, item, aws, notes)
     return text
@@ -110,12 +144,7 @@ def _strip_aws_version(name: str, text: str, block: Item, aws: str,
         replacement = 'aws = { source = "hashicorp/aws" }'
         text = text[:item.start] + replacement + "\n" * original.count("\n") + \
             " " * max(0, len(original) - len(replacement) - original.count("\n")) + text[item.end:]
-        if constraint is not None and allows(constraint, aws) is False:
-            notes.append(Diagnostic(
-                "warning", "aws provider version constraint cannot be met offline",
-                f"constraint {constraint!r} excludes the mirrored hashicorp/aws {aws}; "
-                f"verified with {aws}", name, _line(text, item.start),
-                rule_id="iacforge/normalise"))
+        _add(notes, _aws_version_note(name, constraint, aws, _line(text, item.start)))
     return text
 
 
@@ -145,27 +174,47 @@ def _normalise_json(name: str, text: str, tf: str, aws: str, notes: list[Diagnos
         return text  # parse already reported it
     if not isinstance(doc, dict):
         return text
+    removed: list[str] = []
     changed = False
     for provider in _as_list(doc.get("provider")):
         for config in _as_list(provider.get("aws") if isinstance(provider, dict) else None):
-            if isinstance(config, dict):
-                for key in PROVIDER_ACCOUNT_ARGS & config.keys():
-                    del config[key]
-                    changed = True
+            if not isinstance(config, dict):
+                continue
+            if "version" in config:
+                _add(notes, _aws_version_note(name, _str(config.pop("version")), aws, None))
+                changed = True
+            for key in PROVIDER_ACCOUNT_ARGS & config.keys():
+                del config[key]
+                removed.append(key)
+    if removed:
+        notes.append(_account_note(name, removed, None))
+        changed = True
     for terraform in _as_list(doc.get("terraform")):
         if not isinstance(terraform, dict):
             continue
-        for key in ("required_version", "backend", "cloud"):
-            changed |= terraform.pop(key, None) is not None
+        if "required_version" in terraform:
+            constraint = _str(terraform.pop("required_version"))
+            _add(notes, _required_version_note(name, constraint, tf, None))
+            changed = True
+        for key in ("backend", "cloud"):
+            if key in terraform:
+                value = terraform.pop(key)
+                labels = list(value) if key == "backend" and isinstance(value, dict) else []
+                notes.append(_backend_note(
+                    name, f'backend "{labels[0]}"' if labels else key, None))
+                changed = True
         for providers in _as_list(terraform.get("required_providers")):
             if isinstance(providers, dict) and "aws" in providers:
+                entry = providers["aws"]
+                constraint = _str(entry.get("version") if isinstance(entry, dict) else entry)
+                _add(notes, _aws_version_note(name, constraint, aws, None))
                 providers["aws"] = {"source": "hashicorp/aws"}
                 changed = True
-    if changed:
-        notes.append(Diagnostic("info", "Account, version and backend settings ignored",
-                                "the verifier runs offline against the mirrored provider",
-                                name, rule_id="iacforge/normalise"))
     return json.dumps(doc, indent=2) if changed else text
+
+
+def _str(value: object) -> str | None:
+    return value if isinstance(value, str) else None
 
 
 def _as_list(value: object) -> list:

@@ -8,7 +8,8 @@ _PART = re.compile(r"^\s*(=|!=|>=|<=|>|<|~>)?\s*v?(\d+(?:\.\d+){0,2})(?:-[\w.]+)
 
 
 def _tuple(version: str) -> tuple[int, ...]:
-    return tuple(int(x) for x in version.split("."))
+    release = re.split(r"[-+]", version.strip().lstrip("v"), maxsplit=1)[0]  # 1.12.0-alpha1
+    return tuple(int(x) for x in release.split("."))
 
 
 def allows(constraint: str, version: str) -> bool | None:

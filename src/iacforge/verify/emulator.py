@@ -18,6 +18,7 @@ import json
 import os
 import queue
 import re
+import secrets
 import shutil
 import signal
 import socket
@@ -27,11 +28,13 @@ import tempfile
 import threading
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
 from typing import Any
+from xml.etree import ElementTree
 
 from iacforge.errors import SetupError
 
@@ -186,16 +189,61 @@ class MotoServer:
         return "\n".join(text.splitlines()[-lines:]) or "(empty log)"
 
 
-def aws_env(endpoint: str, region: str) -> dict[str, str]:
-    """The AWS variables a terraform process needs to talk to the emulator, none from the host."""
+def aws_env(endpoint: str, region: str, account_id: str | None = None) -> dict[str, str]:
+    """The AWS variables a terraform process needs to talk to the emulator, none from the host.
+
+    With `account_id`, the credentials are that emulated account's (asked of the emulator's
+    STS); without, they are moto's default account's.
+    """
+    credentials = (account_credentials(endpoint, account_id) if account_id is not None else
+                   {"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test"})
     return {
         "AWS_ENDPOINT_URL": endpoint,
-        "AWS_ACCESS_KEY_ID": "test",
-        "AWS_SECRET_ACCESS_KEY": "test",
+        **credentials,
         "AWS_REGION": region,
         "AWS_DEFAULT_REGION": region,
         "AWS_EC2_METADATA_DISABLED": "true",
     }
+
+
+def new_account_id() -> str:
+    """A fresh 12-digit account id: one emulated AWS account per candidate run.
+
+    Random, not derived from the candidate: identical candidates verified at the same time
+    must not share an account (they would collide on every name they create).
+    """
+    return str(10**11 + secrets.randbelow(9 * 10**11))
+
+
+def account_credentials(endpoint: str, account_id: str) -> dict[str, str]:
+    """Temporary credentials that the emulator maps to `account_id`.
+
+    moto keeps each account's resources apart and picks the account from the access key; its
+    STS AssumeRole into `arn:aws:iam::<account>:role/...` mints a key of that account (the
+    role need not exist). Its S3 bucket names stay global across accounts, as in AWS.
+    """
+    if not re.fullmatch(r"\d{12}", account_id):
+        raise ValueError(f"an AWS account id has 12 digits, not {account_id!r}")
+    form = urllib.parse.urlencode({
+        "Action": "AssumeRole", "Version": "2011-06-15", "RoleSessionName": "iacforge",
+        "RoleArn": f"arn:aws:iam::{account_id}:role/iacforge"}).encode()
+    # moto routes a request on loopback by the service named in its credential scope
+    scope = "Credential=test/20240101/us-east-1/sts/aws4_request"
+    request = urllib.request.Request(f"{endpoint}/", data=form, method="POST", headers={
+        "Content-Type": "application/x-www-form-urlencoded",
+        "Authorization": f"AWS4-HMAC-SHA256 {scope}, SignedHeaders=host, Signature=0"})
+    try:
+        with _OPENER.open(request, timeout=30) as response:
+            found = ElementTree.fromstring(response.read())
+    except (OSError, ElementTree.ParseError) as exc:  # URLError and HTTPError are OSErrors
+        raise SetupError(f"the emulator at {endpoint} gave no credentials for account "
+                         f"{account_id}: {exc}") from exc
+    values = [found.findtext(f".//{{*}}{tag}") for tag in
+              ("AccessKeyId", "SecretAccessKey", "SessionToken")]
+    if not all(values):
+        raise SetupError(f"the emulator at {endpoint} answered AssumeRole without credentials")
+    return dict(zip(("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"),
+                    values, strict=True))
 
 
 def merged_catalogue() -> list[dict[str, Any]]:

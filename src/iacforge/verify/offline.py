@@ -22,7 +22,9 @@ def used_providers(model: TerraformModel) -> dict[str, str]:
         elif block.kind == "provider" and block.labels:
             used.setdefault(block.labels[0], block.address)
         elif block.kind == "terraform":
-            for providers in block.body.get("required_providers", []):
+            required = block.body.get("required_providers", [])
+            # HCL gives a list of blocks, .tf.json an object (or a list of them)
+            for providers in required if isinstance(required, list) else [required]:
                 if isinstance(providers, dict):
                     for name in providers:
                         used.setdefault(name, "terraform.required_providers")

@@ -14,12 +14,16 @@ from iacforge.errors import IacforgeError, SetupError
 from iacforge.hcl.normalise import normalise
 from iacforge.verify.context import StageContext
 from iacforge.verify.intent_policy import IntentPolicy
+from iacforge.verify.sandbox import sandbox_problem
 from iacforge.verify.stages import DEFAULT_STAGES, STAGES
 from iacforge.verify.terraform import Terraform
 from iacforge.verify.workspace import UnsafePath, Workspace
 
 _TERRAFORM_STAGES = frozenset({"validate", "plan"})
 _EMULATOR_STAGES = frozenset({"plan"})
+#: Every stage after this one judges only what it let through (terraform runs candidates,
+#: checkov evaluates their expressions in-process), and nothing runs after an `unsafe`.
+_GATE = "screen"
 
 
 def resolve_stages(names: Iterable[str] | None, *, with_intent: bool) -> tuple[str, ...]:
@@ -33,14 +37,22 @@ def resolve_stages(names: Iterable[str] | None, *, with_intent: bool) -> tuple[s
         asked.discard("intent")
     if "intent" in asked and not with_intent:
         raise IacforgeError("stage 'intent' needs an intent policy (--intent policy.rego)")
-    todo = set()
-    stack = list(asked)
+    todo = _with_needs(asked)
+    order = list(STAGES)
+    if any(order.index(n) > order.index(_GATE) for n in todo):
+        todo = _with_needs(todo | {_GATE})
+    return tuple(n for n in STAGES if n in todo)
+
+
+def _with_needs(names: Iterable[str]) -> set[str]:
+    todo: set[str] = set()
+    stack = list(names)
     while stack:
         name = stack.pop()
         if name not in todo:
             todo.add(name)
             stack.extend(STAGES[name].NEEDS)
-    return tuple(n for n in STAGES if n in todo)
+    return todo
 
 
 class Verifier:
@@ -52,11 +64,11 @@ class Verifier:
     """
 
     def __init__(self, settings: Settings | None = None, stages: Sequence[str] | None = None,
-                 *, extras: dict | None = None) -> None:
+                 *, extras: dict | None = None, terraform: Terraform | None = None) -> None:
         self.settings = settings or Settings.from_env()
         self.stages = None if stages is None else tuple(stages)
         self.extras = dict(extras or {})
-        self._terraform: Terraform | None = None
+        self._terraform = terraform
 
     @property
     def terraform(self) -> Terraform:
@@ -78,6 +90,12 @@ class Verifier:
                     results.append(StageResult(name, "skipped", (Diagnostic(
                         "info", f"skipped: {blocked} did not pass", rule_id=f"iacforge/{name}"),)))
                     continue
+                refusal = sandbox_problem(self.settings) if name in _TERRAFORM_STAGES else None
+                if refusal:
+                    results.append(StageResult(name, "error", (Diagnostic(
+                        "error", "terraform was not run: no sandbox", refusal,
+                        rule_id="iacforge/sandbox"),)))
+                    continue
                 if name in _TERRAFORM_STAGES and workspace is None:
                     try:
                         workspace = self._workspace(ctx)
@@ -98,8 +116,18 @@ class Verifier:
 
     def verify_many(self, candidates: Sequence[Candidate],
                     intent: IntentPolicy | None = None) -> list[Certificate]:
-        """Verify several candidates against the same intent, in order."""
-        return [self.verify(c, intent) for c in candidates]
+        """Verify several candidates against the same intent, in order, in batched runs.
+
+        Each certificate equals what `verify` gives for that candidate (see verify/batch.py).
+        """
+        return self.verify_each(candidates, [intent] * len(candidates))
+
+    def verify_each(self, candidates: Sequence[Candidate],
+                    intents: Sequence[IntentPolicy | None]) -> list[Certificate]:
+        """Verify several candidates, each against its own intent, in order, in batched runs."""
+        from iacforge.verify.batch import verify_batched
+
+        return verify_batched(self, candidates, intents)
 
     def _workspace(self, ctx: StageContext) -> Workspace:
         tf = self.terraform
@@ -118,6 +146,9 @@ class Verifier:
 
 
 def _blocked_by(stage: ModuleType, results: list[StageResult]) -> str | None:
+    unsafe = next((r.stage for r in results if r.status == "unsafe"), None)
+    if unsafe:
+        return unsafe
     done = {r.stage: r for r in results}
     return next((n for n in stage.NEEDS if n in done and not done[n].passed), None)
 

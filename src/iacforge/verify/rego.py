@@ -16,6 +16,7 @@ import json
 import re
 import shutil
 import tempfile
+import threading
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
@@ -100,9 +101,22 @@ def _line(message: str) -> int | None:
     return int(match.group(1)) if match else None
 
 
-@lru_cache(maxsize=64)
+_THREAD = threading.local()
+
+
 def _loaded(text: str, name: str, v1: bool) -> tuple[regorus.Engine, str]:
-    """An engine with the policy parsed, and the package query; callers clone the engine."""
+    """An engine with the policy parsed, and the package query; callers clone the engine.
+
+    A regorus engine may only be used on the thread that made it (pyo3 `unsendable`: another
+    thread gets a PanicException), so each thread keeps its own cache of parsed policies.
+    """
+    load = getattr(_THREAD, "load", None)
+    if load is None:
+        load = _THREAD.load = lru_cache(maxsize=64)(_load)
+    return load(text, name, v1)
+
+
+def _load(text: str, name: str, v1: bool) -> tuple[regorus.Engine, str]:
     engine = regorus.Engine()
     engine.set_rego_v0(not v1)
     engine.set_policy_length_config(**_POLICY_LIMITS)

@@ -15,10 +15,12 @@ import shutil
 from collections.abc import Callable
 from functools import cached_property
 from pathlib import Path
+from typing import Any
 
 from iacforge.config import Settings
 from iacforge.errors import SetupError
 from iacforge.verify.process import ProcessResult, run_process
+from iacforge.verify.sandbox import sandbox_runner
 
 _AWS = Path("registry.terraform.io/hashicorp/aws")
 Runner = Callable[..., ProcessResult]
@@ -27,11 +29,12 @@ Runner = Callable[..., ProcessResult]
 class Terraform:
     """A terraform binary bound to the offline mirror, with a shared provider installation."""
 
-    def __init__(self, settings: Settings, runner: Runner = run_process) -> None:
+    def __init__(self, settings: Settings, runner: Runner | None = None) -> None:
         self.settings = settings
         self.binary = settings.terraform_path()
         self.mirror = settings.mirror_path()
-        self.runner = runner
+        #: Runs candidate commands; by default in the sandbox (verify/sandbox.py).
+        self.runner: Runner = runner or self._sandboxed
 
     @cached_property
     def version(self) -> str:
@@ -122,3 +125,13 @@ class Terraform:
         (workdir / ".home").mkdir(exist_ok=True)
         return self.runner([self.binary, *args], cwd=workdir, env=full_env,
                            timeout=timeout or self.settings.timeout)
+
+    def _sandboxed(self, argv: list[str], **kwargs: Any) -> ProcessResult:
+        return self.sandbox(argv, **kwargs)
+
+    @cached_property
+    def sandbox(self) -> Runner:
+        """The sandbox, seeing terraform, the provider base and the mirror read-only."""
+        binary = Path(self.binary)
+        return sandbox_runner(self.settings, readonly=(
+            binary.parent, binary.resolve().parent, self.base, self.mirror))

@@ -4,9 +4,22 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from iacforge.verify.stages import extract, intent, lint, parse, plan, security, validate
+from iacforge.verify.stages import (
+    apply,
+    extract,
+    intent,
+    lint,
+    parse,
+    plan,
+    screen,
+    security,
+    validate,
+)
 
-_ORDER: tuple[ModuleType, ...] = (extract, parse, validate, plan, intent, security, lint)
+_ORDER: tuple[ModuleType, ...] = (extract, parse, screen, validate, plan, intent, security, lint,
+                                  apply)
+#: Stages run only when asked for: apply deploys to the emulator and costs tens of seconds.
+_OPTIONAL = frozenset({apply.ID})
 
 
 def _registry(modules: tuple[ModuleType, ...]) -> dict[str, ModuleType]:
@@ -19,4 +32,4 @@ def _registry(modules: tuple[ModuleType, ...]) -> dict[str, ModuleType]:
 
 
 STAGES: dict[str, ModuleType] = _registry(_ORDER)
-DEFAULT_STAGES: tuple[str, ...] = tuple(STAGES)
+DEFAULT_STAGES: tuple[str, ...] = tuple(n for n in STAGES if n not in _OPTIONAL)

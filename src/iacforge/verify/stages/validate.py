@@ -11,7 +11,7 @@ from iacforge.verify.tf_diagnostics import fallback, from_terraform
 
 ID = "validate"
 SENTENCE = "Ensure `terraform validate` accepts the configuration (FV-i, compilability)."
-NEEDS: tuple[str, ...] = ("parse",)
+NEEDS: tuple[str, ...] = ("parse", "screen")
 RULE = "terraform/validate"
 
 

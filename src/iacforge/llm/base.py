@@ -1,0 +1,48 @@
+"""The one small protocol every model backend speaks, and the sampling settings it takes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
+
+#: One chat message: `{"role": "system" | "user" | "assistant", "content": "..."}`.
+Message = dict[str, str]
+#: One prompt: a conversation, oldest message first.
+Messages = list[Message]
+
+
+@dataclass(frozen=True)
+class Sampling:
+    """How to sample completions.
+
+    >>> Sampling(temperature=0).greedy
+    True
+    """
+
+    max_new_tokens: int = 1024
+    #: 0 means greedy decoding (every one of the n samples is then the same text).
+    temperature: float = 0.7
+    top_p: float = 0.95
+    #: Seed for the sampler; None leaves it to the backend.
+    seed: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.max_new_tokens < 1:
+            raise ValueError(f"max_new_tokens must be at least 1, not {self.max_new_tokens}")
+        if self.temperature < 0:
+            raise ValueError(f"temperature must be 0 (greedy) or more, not {self.temperature}")
+        if not 0 < self.top_p <= 1:
+            raise ValueError(f"top_p must be in (0, 1], not {self.top_p}")
+
+    @property
+    def greedy(self) -> bool:
+        return self.temperature == 0
+
+
+@runtime_checkable
+class Backend(Protocol):
+    """Anything that turns chat prompts into completions."""
+
+    def generate(self, prompts: list[Messages], n: int, sampling: Sampling) -> list[list[str]]:
+        """`n` completions for each prompt: `result[i]` holds the texts for `prompts[i]`."""
+        ...

@@ -1,0 +1,131 @@
+"""A local Hugging Face causal LM as a backend: a model directory, a GGUF file, or the embedded one.
+
+Needs the `[llm]` extra (torch, transformers, gguf; peft for adapters). Nothing is ever fetched
+from a hub: `HF_HUB_OFFLINE=1` is set before transformers is imported.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+from pathlib import Path
+from typing import Any
+
+from iacforge.errors import SetupError
+from iacforge.llm.base import Messages, Sampling
+
+
+class HFBackend:
+    """Sample completions from a local model with transformers: batched, left-padded.
+
+    >>> from iacforge.llm.embedded import embedded_gguf      # doctest: +SKIP
+    >>> backend = HFBackend(embedded_gguf())                  # doctest: +SKIP
+    >>> backend.generate([[{"role": "user", "content": "Hi"}]], 2, Sampling(max_new_tokens=8))
+    ... # doctest: +SKIP
+    [['Hello! How can I help', 'Hi there!']]
+
+    Args:
+        model: a model directory, a `.gguf` file, or a directory holding exactly one `.gguf`.
+        adapter: a LoRA adapter directory (needs peft).
+        device: `cpu`, `cuda`, ...; default the GPU when there is one, else the CPU.
+        batch_size: sequences generated together; prompts × n are split into batches this big.
+    """
+
+    def __init__(self, model: str | Path, *, adapter: str | Path | None = None,
+                 device: str | None = None, batch_size: int = 8) -> None:
+        directory, gguf_file = _locate(Path(model).expanduser())
+        os.environ["HF_HUB_OFFLINE"] = "1"
+        torch, transformers = _import_llm()
+        self._torch = torch
+        self.device = device or ("cuda" if torch.cuda.is_available() else "cpu")
+        self.batch_size = max(1, batch_size)
+        kwargs: dict[str, Any] = {"local_files_only": True}
+        if gguf_file:
+            kwargs["gguf_file"] = gguf_file
+        dtype = torch.float32 if self.device == "cpu" else torch.bfloat16
+        # the GGUF loader draws a tqdm bar on stderr that no setting turns off
+        with contextlib.redirect_stderr(io.StringIO()):
+            self.tokenizer = transformers.AutoTokenizer.from_pretrained(directory, **kwargs)
+            self.model = transformers.AutoModelForCausalLM.from_pretrained(
+                directory, dtype=dtype, **kwargs)
+        if gguf_file:
+            # the weights were de-quantized on load; what is in memory is a plain model, and
+            # peft, saving and training refuse models that still claim a quantizer
+            self.model.hf_quantizer = None
+            self.model.config.quantization_config = None
+            self.model.is_quantized = False
+        if adapter is not None:
+            self.model = _with_adapter(self.model, Path(adapter).expanduser())
+        self.model.to(self.device).eval()
+        if self.tokenizer.chat_template is None:
+            raise SetupError(f"{model}: the tokenizer has no chat template")
+        self.tokenizer.padding_side = "left"  # decoder-only: new tokens follow the prompt
+        if self.tokenizer.pad_token is None:
+            self.tokenizer.pad_token = self.tokenizer.eos_token
+        self.name = str(model)
+
+    def generate(self, prompts: list[Messages], n: int, sampling: Sampling) -> list[list[str]]:
+        texts = [self.tokenizer.apply_chat_template(p, tokenize=False, add_generation_prompt=True)
+                 for p in prompts]
+        # greedy decoding gives every sample the same text: decode once, copy n times
+        per_prompt = 1 if sampling.greedy else n
+        expanded = [t for t in texts for _ in range(per_prompt)]
+        if sampling.seed is not None:
+            self._torch.manual_seed(sampling.seed)
+        outputs: list[str] = []
+        for start in range(0, len(expanded), self.batch_size):
+            outputs += self._batch(expanded[start : start + self.batch_size], sampling)
+        grouped = [outputs[i * per_prompt : (i + 1) * per_prompt] for i in range(len(prompts))]
+        return [g * n if sampling.greedy else g for g in grouped]
+
+    def _batch(self, texts: list[str], sampling: Sampling) -> list[str]:
+        # the chat template already wrote every special token the model expects
+        enc = self.tokenizer(texts, return_tensors="pt", padding=True, add_special_tokens=False)
+        enc = {k: v.to(self.device) for k, v in enc.items()}
+        options: dict[str, Any] = {"max_new_tokens": sampling.max_new_tokens,
+                                   "pad_token_id": self.tokenizer.pad_token_id,
+                                   "do_sample": not sampling.greedy}
+        if not sampling.greedy:
+            options.update(temperature=sampling.temperature, top_p=sampling.top_p)
+        with self._torch.inference_mode():
+            out = self.model.generate(**enc, **options)
+        new = out[:, enc["input_ids"].shape[1] :]
+        return self.tokenizer.batch_decode(new, skip_special_tokens=True)
+
+
+def _import_llm() -> tuple[Any, Any]:
+    try:
+        import torch
+        import transformers
+    except ImportError as exc:
+        raise SetupError(f"the local model backend needs the [llm] extra ({exc.name} is "
+                         "missing): pip install 'iacforge[llm]'") from None
+    transformers.utils.logging.disable_progress_bar()
+    transformers.utils.logging.set_verbosity_error()
+    return torch, transformers
+
+
+def _locate(path: Path) -> tuple[Path, str | None]:
+    """(directory, GGUF file name or None) for a model path."""
+    if path.is_file() and path.suffix == ".gguf":
+        return path.parent, path.name
+    if not path.is_dir():
+        raise SetupError(f"model {path} is neither a directory nor a .gguf file")
+    if (path / "config.json").is_file():
+        return path, None
+    ggufs = sorted(p.name for p in path.glob("*.gguf"))
+    if len(ggufs) != 1:
+        raise SetupError(f"model directory {path} has no config.json and "
+                         f"{len(ggufs)} .gguf files; name the file to load")
+    return path, ggufs[0]
+
+
+def _with_adapter(model: Any, adapter: Path) -> Any:
+    try:
+        from peft import PeftModel
+    except ImportError:
+        raise SetupError("LoRA adapters need peft: pip install 'iacforge[llm]'") from None
+    if not adapter.is_dir():
+        raise SetupError(f"adapter {adapter} is not a directory")
+    return PeftModel.from_pretrained(model, str(adapter))

@@ -1,0 +1,112 @@
+"""Model specs → backends: `load_backend("embedded")`, `"hf:DIR"`, `"openai:MODEL"`, ...
+
+| spec | backend |
+| --- | --- |
+| `embedded` | the embedded SmolLM2-135M-Instruct GGUF (`DEFAULT_MODEL`) |
+| `hf:PATH` or an existing `PATH` | a local model directory or `.gguf` file |
+| `openai:MODEL` | an OpenAI-compatible server at `base_url` (or `IACFORGE_OPENAI_BASE_URL`) |
+| `scripted:FILE.json` | replies replayed from a JSON list (tests, demos without a model) |
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from iacforge.errors import IacforgeError
+from iacforge.llm.base import Backend
+
+#: The model `iacforge generate` uses when none is named: the one setting to change when a
+#: better default (say, one fine-tuned by this project) is available.
+DEFAULT_MODEL = "embedded"
+#: Environment variables: the model spec, and the server for `openai:` specs.
+MODEL_ENV = "IACFORGE_MODEL"
+BASE_URL_ENV = "IACFORGE_OPENAI_BASE_URL"
+
+
+@dataclass(frozen=True)
+class BackendOptions:
+    """Options a spec alone does not carry; each backend reads the ones it knows."""
+
+    adapter: str | None = None
+    device: str | None = None
+    batch_size: int = 8
+    base_url: str | None = None
+    api_key_env: str | None = None
+    concurrency: int = 4
+    timeout: float = 300.0
+
+
+Factory = Callable[[str, BackendOptions], Backend]
+BACKENDS: dict[str, Factory] = {}
+
+
+def register(scheme: str) -> Callable[[Factory], Factory]:
+    """Register a factory for `scheme:...` specs; a scheme can be registered only once."""
+
+    def add(factory: Factory) -> Factory:
+        if scheme in BACKENDS:
+            raise ValueError(f"backend scheme {scheme!r} is already registered")
+        BACKENDS[scheme] = factory
+        return factory
+
+    return add
+
+
+@register("hf")
+def _hf(target: str, options: BackendOptions) -> Backend:
+    from iacforge.llm.hf import HFBackend
+
+    return HFBackend(target, adapter=options.adapter, device=options.device,
+                     batch_size=options.batch_size)
+
+
+@register("embedded")
+def _embedded(target: str, options: BackendOptions) -> Backend:
+    from iacforge.llm.embedded import embedded_gguf
+
+    if target:
+        raise IacforgeError(f"'embedded' takes no argument (got {target!r})")
+    return _hf(str(embedded_gguf()), options)
+
+
+@register("openai")
+def _openai(target: str, options: BackendOptions) -> Backend:
+    from iacforge.llm.openai import OpenAIBackend
+
+    base_url = options.base_url or os.environ.get(BASE_URL_ENV)
+    if not target or not base_url:
+        raise IacforgeError(f"openai:MODEL needs a model name and a server: --base-url URL "
+                            f"or {BASE_URL_ENV}")
+    return OpenAIBackend(base_url, target, api_key_env=options.api_key_env,
+                         concurrency=options.concurrency, timeout=options.timeout)
+
+
+@register("scripted")
+def _scripted(target: str, options: BackendOptions) -> Backend:
+    from iacforge.llm.scripted import ScriptedBackend
+
+    return ScriptedBackend.from_file(target)
+
+
+def default_model() -> str:
+    """The model spec to use when none is given: `IACFORGE_MODEL`, else `DEFAULT_MODEL`."""
+    return os.environ.get(MODEL_ENV) or DEFAULT_MODEL
+
+
+def load_backend(spec: str | None = None, options: BackendOptions | None = None) -> Backend:
+    """The backend a model spec names (see the module docstring); None means the default."""
+    spec = spec or default_model()
+    options = options or BackendOptions()
+    scheme, sep, target = spec.partition(":")
+    if scheme in BACKENDS and (sep or scheme == "embedded"):
+        return BACKENDS[scheme](target, options)
+    if Path(spec).expanduser().exists():
+        return BACKENDS["hf"](spec, options)
+    close = difflib.get_close_matches(scheme, BACKENDS, n=1)
+    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    raise IacforgeError(f"unknown model {spec!r}{hint}: use embedded, hf:PATH, openai:MODEL, "
+                        "scripted:FILE.json, or the path of a local model")
