@@ -14,7 +14,7 @@ from iacforge.verify.cache import VerdictCache, default_path
 from iacforge.verify.intent_policy import IntentPolicy
 from iacforge.verify.pipeline import Verifier
 from iacforge.verify.pool import verify_all
-from iacforge.verify.stages import STAGES
+from iacforge.verify.stages import DEFAULT_STAGES, STAGES
 
 HELP = "Verify Terraform (a directory, a .tf file, or LLM text on stdin) and print certificates."
 
@@ -25,7 +25,7 @@ def register(parser: argparse.ArgumentParser) -> None:
                              "for stdin")
     parser.add_argument("--intent", type=Path, help="Rego intent policy evaluated on the plan")
     parser.add_argument("--stages", type=_stage_list,
-                        help=f"comma-separated stages (default: all of {','.join(STAGES)}; "
+                        help=f"comma-separated stages (default: {','.join(DEFAULT_STAGES)}; "
                              "intent only with --intent); prerequisites are added")
     parser.add_argument("--format", choices=sorted(FORMATTERS), default="table")
     parser.add_argument("--timeout", type=float, help="seconds per terraform command")
