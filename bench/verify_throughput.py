@@ -12,6 +12,10 @@ terraform runs on the machine's cores, no verdict cache). The verdicts must agre
 fails, or plan passes and the intent passes / fails / is absent.
 
     python bench/verify_throughput.py [--naive-workers 1] [--batch-size 32] [--iacforge-only]
+                                      [--executor local|ray]
+
+`--executor ray` verifies through `verify_all` on a local Ray of the same cores (each Ray worker
+batches its chunk); it needs Ray, which `scripts/setup` does not install (see README).
 
 Progress goes to stderr; the last line of stdout is
 `naive_s=<x> iacforge_s=<y> ratio=<x/y> agree=<k>/<n>`.
@@ -37,6 +41,7 @@ from iacforge.verify import batch
 from iacforge.verify.emulator import aws_env, shared_server
 from iacforge.verify.intent_policy import IntentPolicy
 from iacforge.verify.pipeline import Verifier
+from iacforge.verify.pool import open_pool, verify_all
 from iacforge.verify.process import run_process
 from iacforge.verify.rego import RegoError, evaluate
 from iacforge.verify.stages.intent import iac_eval_leaves
@@ -246,6 +251,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="candidates the naive pipeline runs at once (IaC-Eval: 1)")
     parser.add_argument("--batch-size", type=int, default=batch.BATCH_SIZE,
                         help="most candidates per terraform run")
+    parser.add_argument("--executor", choices=["local", "ray"], default="local",
+                        help="local: batched runs in this process; ray: chunks as Ray tasks")
     parser.add_argument("--iacforge-only", action="store_true",
                         help="time iacforge alone (to compare batch sizes)")
     args = parser.parse_args(argv)
@@ -260,11 +267,17 @@ def main(argv: list[str] | None = None) -> int:
     env = aws_env(shared_server().endpoint, settings.region)
     tf.base  # noqa: B018 - prepared once, outside both timings
 
+    candidates, intents = [c for _, c, _ in items], [i for _, _, i in items]
+    if args.executor == "ray":
+        pool = open_pool("ray", settings.workers)  # Ray's start-up is not timed
     start = time.monotonic()
-    certs = batch.verify_batched(verifier, [c for _, c, _ in items], [i for _, _, i in items],
-                                 batch_size=args.batch_size)
+    if args.executor == "ray":
+        certs = verify_all(candidates, intents, verifier=verifier, pool=pool, progress=False)
+        pool.close()
+    else:
+        certs = batch.verify_batched(verifier, candidates, intents, batch_size=args.batch_size)
     iacforge_s = time.monotonic() - start
-    print(f"iacforge: {iacforge_s:.1f} s", file=sys.stderr)
+    print(f"iacforge ({args.executor}): {iacforge_s:.1f} s", file=sys.stderr)
     if args.iacforge_only:
         return 0
 

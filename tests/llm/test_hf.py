@@ -33,7 +33,10 @@ def backend() -> HFBackend:
 
 def test_the_embedded_model_loads_as_a_plain_model_on_the_cpu(backend):
     assert backend.device == "cpu" and backend.tokenizer.padding_side == "left"
-    assert backend.model.hf_quantizer is None  # de-quantized on load: peft and saving accept it
+    # de-quantized on load: peft, saving and training take it as a plain model
+    assert getattr(backend.model, "hf_quantizer", None) is None
+    assert not backend.model.is_quantized
+    assert getattr(backend.model.config, "quantization_config", None) is None
     assert backend.tokenizer.pad_token is not None
 
 
@@ -58,7 +61,7 @@ def test_a_seed_makes_sampling_repeatable(backend):
 
 
 def test_the_repair_loop_runs_end_to_end_on_the_real_model(backend):
-    config = LoopConfig(samples=2, turns=2, sampling=Sampling(max_new_tokens=24, seed=0))
+    config = LoopConfig(samples=2, turns=2, sampling=Sampling(max_new_tokens=16, seed=0))
     result = run_loop(backend, Verifier(stages=["extract", "parse"]),
                       Request("An SQS queue named jobs."), config)
     assert 2 <= len(result.attempts) <= 4
@@ -76,7 +79,7 @@ def test_the_repair_loop_runs_end_to_end_on_the_real_model(backend):
 def test_a_real_mutation_keeps_every_file_the_reply_does_not_name(backend):
     files = {"main.tf": 'resource "aws_sqs_queue" "jobs" {}\n',
              "outputs.tf": 'output "url" {\n  value = aws_sqs_queue.jobs.url\n}\n'}
-    config = LoopConfig(samples=2, turns=1, sampling=Sampling(max_new_tokens=32, seed=1))
+    config = LoopConfig(samples=2, turns=1, sampling=Sampling(max_new_tokens=24, seed=1))
     result = run_loop(backend, Verifier(stages=["extract", "parse"]),
                       Request("Name the queue jobs.", files=files), config)
     for attempt in result.attempts:

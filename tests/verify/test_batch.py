@@ -37,8 +37,8 @@ MADE = {
 
 
 def _intent(name: str) -> IntentPolicy | None:
-    return IntentPolicy.from_file(FIXTURES / "intents" / INTENTS[name]) if name in INTENTS \
-        else None
+    policy = INTENTS.get(name)
+    return IntentPolicy.from_file(FIXTURES / "intents" / policy) if policy else None
 
 
 def comparable(cert: Certificate) -> dict[str, Any]:
@@ -70,7 +70,7 @@ def verified():
     recordings = batch.record(verifier, jobs)
     replaying = batch.replaying_verifier(verifier, recordings)
     batched = [replaying.verify(c, i) for c, i in zip(candidates, intents, strict=True)]
-    with ThreadPoolExecutor(2) as pool:
+    with ThreadPoolExecutor(3) as pool:  # terraform waits on moto and disk; 3 keep 2 cores busy
         alone = list(pool.map(verifier.verify, candidates, intents))
     commands = {names[p]: set(recordings.get(key, {})) for key, job in jobs.items()
                 for p in job.positions}
@@ -176,7 +176,7 @@ def test_batch_artefacts_are_dropped_flagged_or_doubted(tmp_path):
     active = {0, 1, 2}
     assert attribute(_diag(summary="Redundant empty provider block"), layout, active).kind \
         == "dropped"
-    sentinel = _diag(ROOT_FILE, line=layout.sentinel_line, summary="Unsupported attribute")
+    sentinel = _diag(ROOT_FILE, line=layout.sentinel[0] + 1, summary="Unsupported attribute")
     assert attribute(sentinel, layout, active).kind == "walked"
     call = layout.member_at(ROOT_FILE, layout.lines[ROOT_FILE][0][0])
     on_call = attribute(_diag(ROOT_FILE, line=layout.lines[ROOT_FILE][0][0]), layout, active)

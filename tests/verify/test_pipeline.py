@@ -119,12 +119,12 @@ def test_a_provider_the_mirror_lacks_is_an_error_naming_it(certify):
 
 
 def test_a_remote_module_is_never_fetched_nor_judged(certify):
-    """validate reports it as `error` (see test_validate); the sandbox screen, when it runs
-    first, refuses it as `unsafe`. Either way no verdict on the candidate's merit."""
+    """The screen lets a registry module through; validate reports it as `error` (see
+    test_validate): no verdict on the candidate's merit, and no reward."""
     cert = certify("stages/error_remote_module", ("plan",))
-    ran(cert, {"parse": "pass", "plan": "skipped"})
+    ran(cert, {"parse": "pass", "screen": "pass", "plan": "skipped"})
     stopped = cert.stage(cert.failed_stage)
-    assert stopped.status in ("error", "unsafe")
+    assert (stopped.stage, stopped.status, reward(cert)) == ("validate", "error", None)
     assert "'terraform-aws-modules/vpc/aws'" in " ".join(
         d.summary + d.detail for d in stopped.diagnostics)
 

@@ -49,12 +49,11 @@ class HFBackend:
             self.tokenizer = transformers.AutoTokenizer.from_pretrained(directory, **kwargs)
             self.model = transformers.AutoModelForCausalLM.from_pretrained(
                 directory, dtype=dtype, **kwargs)
-        if gguf_file:
-            # the weights were de-quantized on load; what is in memory is a plain model, and
-            # peft, saving and training refuse models that still claim a quantizer
-            self.model.hf_quantizer = None
-            self.model.config.quantization_config = None
-            self.model.is_quantized = False
+        quantizer = getattr(self.model, "hf_quantizer", None)
+        if gguf_file and quantizer is not None:
+            # the weights were de-quantized on load: what is in memory is a plain model, and
+            # peft, saving and training refuse a model that still claims a quantizer
+            quantizer.remove_quantization_config(self.model)
         if adapter is not None:
             self.model = _with_adapter(self.model, Path(adapter).expanduser())
         self.model.to(self.device).eval()

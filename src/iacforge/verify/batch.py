@@ -87,6 +87,8 @@ def jobs_for(verifier: Verifier, candidates: Sequence[Candidate],
 
 def replaying_verifier(verifier: Verifier, recordings: dict[str, Recording]) -> Verifier:
     """`verifier` with a terraform that answers from `recordings` where it can."""
+    if not recordings:
+        return verifier
     return type(verifier)(verifier.settings, verifier.stages, extras=verifier.extras,
                           terraform=replay_terraform(verifier.terraform, recordings))
 
@@ -125,7 +127,10 @@ def record(verifier: Verifier, jobs: dict[str, Job], *,
     workers = max(1, min(verifier.settings.workers, len(batches)))
     with ThreadPoolExecutor(workers, thread_name_prefix="iacforge-batch") as pool:
         done = [item for found in pool.map(run, batches) for item in found.items()]
-    return {keys[index]: recording for index, recording in done if recording}
+    recordings = {keys[index]: recording for index, recording in done if recording}
+    log.info("batched %d candidates in %d runs of up to %d; %d got no recording", len(members),
+             len(batches), max(len(b) for b in batches), len(members) - len(recordings))
+    return recordings
 
 
 def split(members: list[Member], batch_size: int, workers: int) -> list[list[Member]]:

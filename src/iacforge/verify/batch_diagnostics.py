@@ -41,7 +41,8 @@ def attribute(diag: dict[str, Any], layout: Layout, active: set[int]) -> Attribu
     rng = diag.get("range") or {}
     filename = rng.get("filename") or ""
     line = (rng.get("start") or {}).get("line")
-    if filename == ROOT_FILE and line is not None and line == layout.sentinel_line:
+    first, last = layout.sentinel
+    if filename == ROOT_FILE and line is not None and first <= line <= last:
         return Attribution("walked")
     if group := _GROUP_PROVIDER.match(filename):
         members = layout.group_members(int(group[1]), active)

@@ -38,10 +38,14 @@ from iacforge.hcl.scan import Item, blank, body_items, brace_of, top_level_block
 
 ROOT_FILE = "iacforge_batch.tf"
 PREFIX = "iacforge_"
-#: A root local whose evaluation fails only in the validation graph walk; seeing its error
-#: proves the walk ran (configuration errors anywhere stop terraform before the walk).
-SENTINEL = "iacforge_walked"
-_SENTINEL_TEXT = f"locals {{\n  {SENTINEL} = {{}}.walked\n}}\n"
+#: Sentinels: root blocks whose diagnostic proves that terraform's graph walk ran, as
+#: configuration errors anywhere stop validate before its walk, and errors in plan's own
+#: validation stop it before the planning walk. Validate: a local that fails to evaluate.
+#: Plan: a check block, whose failed assertion is a warning of the planning walk only.
+_VALIDATE_SENTINEL = "locals {\n  iacforge_walked = {}.walked\n}\n"
+_PLAN_SENTINEL = ('locals {\n  iacforge_planned = false\n}\n\ncheck "iacforge_planned" {\n'
+                  '  assert {\n    condition     = local.iacforge_planned\n'
+                  '    error_message = "planned"\n  }\n}\n')
 #: When validating, every candidate variable is passed this root variable, which terraform
 #: leaves unknown, as it leaves a root module's own variables (a child would get defaults).
 UNKNOWN = "iacforge_unknown"
@@ -88,7 +92,8 @@ class Layout:
     groups: dict[tuple[str, int], int] = field(default_factory=dict)
     #: Generated file → [(first line, last line, member index)] for module calls and proxies.
     lines: dict[str, list[tuple[int, int, int]]] = field(default_factory=dict)
-    sentinel_line: int | None = None
+    #: First and last line of the sentinel block in the root file.
+    sentinel: tuple[int, int] = (1, 0)
 
     def __post_init__(self) -> None:
         for member in self.members.values():
@@ -125,7 +130,7 @@ class Layout:
     def write_root(self, workdir: Path, active: set[int], *, validating: bool) -> None:
         """(Re)write the root and group modules so they call exactly the `active` members.
 
-        `validating` adds the sentinel, and passes candidate variables an unknown value.
+        `validating` passes candidate variables an unknown value; each run gets its sentinel.
         """
         self.lines = {}
         root = _Text(ROOT_FILE, self.lines, validating)
@@ -153,7 +158,7 @@ class Layout:
                 proxy = f"{member.dir}__{name}"
                 groups[group].proxy(index, proxy, f"module.{member.dir}.{name}", sensitive)
                 root.proxy(index, name, f"module.{gdir}.{proxy}", sensitive)
-        self.sentinel_line = root.sentinel() if validating else None
+        self.sentinel = root.sentinel(_VALIDATE_SENTINEL if validating else _PLAN_SENTINEL)
         for gen in (root, *groups.values()):
             (workdir / gen.name).write_text(gen.text())
         for group in set(self.groups.values()) - set(groups):
@@ -201,8 +206,9 @@ class _Text:
         self._add(index, f'output "{proxy}" {{\n  value     = {value}\n'
                          f"  sensitive = {str(sensitive).lower()}\n}}\n")
 
-    def sentinel(self) -> int:
-        return self._add(None, _SENTINEL_TEXT) + 1
+    def sentinel(self, text: str) -> tuple[int, int]:
+        first = self._add(None, text)
+        return first, self._line - 1
 
     def text(self) -> str:
         return "".join(self._parts)

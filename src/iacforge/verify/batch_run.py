@@ -8,10 +8,12 @@ Rounds, because one candidate can stop terraform for all:
 - validate: a configuration error anywhere stops terraform before the graph walk, so the
   other members' walk diagnostics are missing. Members with errors are final (run alone they
   would stop at the same point); the rest are validated again until a round in which the
-  sentinel local's error shows that the walk ran. Such error-only rounds take ~0.2 s.
+  sentinel's error shows that the walk ran. Such error-only rounds take ~0.2 s.
 - plan: any error fails the whole plan and writes no plan file. Members with errors are final
   (the walk goes on past a failed node; only its dependents stop, and members share none) and
-  the rest are planned again until a plan succeeds; then one `show -json` is split.
+  the rest are planned again until a plan succeeds; then one `show -json` is split. Errors
+  from plan's own validation, before the planning walk (no sentinel warning), are not final:
+  a child module sees its variables' values there, where a root sees unknowns.
 A diagnostic that names no member splits the round's members in halves that run apart; a
 timeout or a crash gives them up to the one-by-one path. Errors that mean the provider
 process itself died are doubtful for every member that got them: a shared process fails
@@ -131,11 +133,14 @@ class BatchRun:
             if out.timed_out:
                 continue  # bisecting would wait that long again, and again
             messages = _diagnostic_messages(out.stdout)
-            found, doubtful, _, known = self._attribute([m["diagnostic"] for m in messages],
-                                                        pending)
+            found, doubtful, walked, known = self._attribute(
+                [m["diagnostic"] for m in messages], pending)
             doubtful |= {i for i, ds in found.items() if _contagious(ds)}
             failed = {i for i, ds in found.items() if _has_error(ds)}
-            if not known or (out.returncode != 0 and not failed | doubtful):
+            if not walked:  # stopped in plan's own validation: errors the planning walk
+                doubtful |= failed  # would add are missing
+            if not known or (out.returncode != 0) != bool(failed) or (out.returncode == 0
+                                                                      and not walked):
                 work += _halves(pending)
                 continue
             lines = {i: [_message(d) for d in ds] for i, ds in found.items()}

@@ -8,6 +8,8 @@ from typing import Any
 from iacforge.diagnostics import Diagnostic
 from iacforge.verify.process import ProcessResult
 
+_CYCLE = "Cycle: "
+
 
 def from_terraform(diag: dict[str, Any], *, rule_id: str) -> Diagnostic:
     """One terraform diagnostic object as a Diagnostic."""
@@ -16,7 +18,7 @@ def from_terraform(diag: dict[str, Any], *, rule_id: str) -> Diagnostic:
     severity = diag.get("severity", "error")
     return Diagnostic(
         severity="error" if severity == "error" else "warning",
-        summary=str(diag.get("summary", "")).strip(),
+        summary=_stable(str(diag.get("summary", "")).strip()),
         detail=str(diag.get("detail", "")).strip(),
         file=rng.get("filename"),
         line=start.get("line"),
@@ -24,6 +26,17 @@ def from_terraform(diag: dict[str, Any], *, rule_id: str) -> Diagnostic:
         address=diag.get("address"),
         rule_id=rule_id,
     )
+
+
+def _stable(summary: str) -> str:
+    """`summary` with the addresses of a "Cycle: …" error sorted.
+
+    Terraform lists a cycle's nodes in an order that changes from run to run; a certificate
+    must not, or the same candidate would get two verdict texts.
+    """
+    if not summary.startswith(_CYCLE):
+        return summary
+    return _CYCLE + ", ".join(sorted(summary[len(_CYCLE):].split(", ")))
 
 
 def from_json_stream(out: ProcessResult, *, rule_id: str) -> list[Diagnostic]:

@@ -216,8 +216,8 @@ def _addresses(state: dict[str, Any], *, exists_remotely: bool = False) -> set[s
     return found
 
 
-def _left_behind(ctx: StageContext, env: dict[str, str], applied: dict[str, Any]) -> list[
-        Diagnostic]:
+def _left_behind(ctx: StageContext, env: dict[str, str],
+                 applied: dict[str, Any]) -> list[Diagnostic]:
     """Diagnostics for what survived a successful destroy, in terraform's state or the emulator.
 
     The emulator is asked through the provider's own readers: a refresh of the state apply
@@ -226,7 +226,8 @@ def _left_behind(ctx: StageContext, env: dict[str, str], applied: dict[str, Any]
     assert ctx.terraform is not None and ctx.workdir is not None
     in_state = _addresses(_state(ctx.workdir))
     if in_state:
-        return [_survivor(a, "is still in terraform's state after destroy") for a in in_state]
+        return [_survivor(a, "is still in terraform's state after destroy")
+                for a in sorted(in_state)]
     created = _addresses(applied, exists_remotely=True)
     if not created:
         return []
@@ -251,15 +252,16 @@ def _deleted(out: ProcessResult) -> set[str]:
             message = json.loads(line)
         except ValueError:
             continue
-        change = message.get("change") if isinstance(message, dict) else None
-        if message.get("type") == "resource_drift" and isinstance(change, dict) and \
-                change.get("action") == "delete":
-            gone.add(change.get("resource", {}).get("addr"))
+        if not isinstance(message, dict) or message.get("type") != "resource_drift":
+            continue
+        change = message.get("change") or {}
+        if change.get("action") == "delete":
+            gone.add((change.get("resource") or {}).get("addr"))
     return gone
 
 
 def _survivor(address: str, what: str) -> Diagnostic:
     return Diagnostic("error", f"{address} {what}",
-                      "terraform destroy reported success, but the emulator disagrees; the "
-                      "verifier cannot vouch for this teardown", address=address,
+                      "terraform destroy reported success; the verifier cannot vouch for "
+                      "this teardown", address=address,
                       rule_id=TEARDOWN_RULE)
