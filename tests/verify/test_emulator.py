@@ -171,7 +171,7 @@ def test_sigterm_stops_the_shared_server_then_runs_the_previous_handler():
         time.sleep(60)
     """)
     parent.send_signal(signal.SIGTERM)
-    out, _ = parent.communicate(timeout=20)
+    out, _ = parent.communicate(timeout=60)  # a bound on a hang, not a speed target
     assert parent.returncode == 3
     assert "previous handler, server alive: False" in out
     assert gone(moto_pid)
@@ -188,7 +188,7 @@ def test_sigint_stops_the_shared_server_and_still_raises_keyboard_interrupt():
             os.write(1, f"KeyboardInterrupt, server alive: {server.alive()}\\n".encode())
     """)
     parent.send_signal(signal.SIGINT)
-    out, _ = parent.communicate(timeout=20)
+    out, _ = parent.communicate(timeout=60)  # a bound on a hang, not a speed target
     assert "KeyboardInterrupt, server alive: False" in out
     assert gone(moto_pid)
 
