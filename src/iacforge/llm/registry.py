@@ -66,11 +66,11 @@ def _hf(target: str, options: BackendOptions) -> Backend:
 
 @register("embedded")
 def _embedded(target: str, options: BackendOptions) -> Backend:
-    from iacforge.llm.embedded import embedded_gguf
+    from iacforge.llm.embedded import embedded_model
 
     if target:
         raise IacforgeError(f"'embedded' takes no argument (got {target!r})")
-    return _hf(str(embedded_gguf()), options)
+    return _hf(str(embedded_model()), options)
 
 
 @register("openai")

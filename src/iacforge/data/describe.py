@@ -1,0 +1,132 @@
+"""English requests for specs and their changes, from the templates in `synth_text.json`.
+
+A request states exactly what the intent checks (see `iacforge.data.intent.checked`): every
+checked literal, tag, encoded-document fact and reference, and nothing a solution could not
+know. Wording varies by a seeded `Random`, so the same seed gives the same text.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from importlib import resources
+from random import Random
+from typing import Any
+
+from iacforge.data.intent import checked
+from iacforge.data.spec import Body, Raw, Ref, Resource, Spec
+
+
+@functools.cache
+def text() -> dict[str, Any]:
+    """The phrase templates (openers, nouns, attribute and reference forms, mutations)."""
+    return json.loads(resources.files(__package__).joinpath("synth_text.json").read_text("utf-8"))
+
+
+def noun(type_: str, rng: Random | None = None) -> str:
+    """An indefinite noun phrase for a type ("an S3 bucket"); the first form without rng."""
+    forms = text()["nouns"].get(type_) or [f"an {type_} resource"]
+    return rng.choice(forms) if rng else forms[0]
+
+
+def the(type_: str) -> str:
+    """The definite form ("the S3 bucket")."""
+    phrase = noun(type_)
+    return "the " + phrase.split(" ", 1)[1] if phrase.split(" ", 1)[0] in ("a", "an") \
+        else f"the {phrase}"
+
+
+def value_text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return json.dumps(value)
+    if isinstance(value, list | tuple):
+        return ", ".join(value_text(v) for v in value)
+    return str(value)
+
+
+def describe(resource: Resource, rng: Random) -> str:
+    """A noun phrase for one resource with every checked fact: references first ("a subnet
+    in the VPC"), then attributes ("with cidr_block ..."), then document facts."""
+    links, attrs, clauses = _body_parts(resource.body, resource.quiet, rng)
+    phrase = noun(resource.type, rng)
+    if links:
+        phrase += " " + ", ".join(links)
+    if attrs:
+        opener, joiner = rng.choice(text()["joiners"])
+        phrase += f"{',' if links else ''} {opener}{joiner.join(attrs)}"
+    return ", ".join([phrase, *clauses])
+
+
+def request(spec: Spec, rng: Random) -> str:
+    """The English request a spec answers."""
+    items = [describe(r, rng) for r in spec.resources]
+    region = spec.region
+    if len(items) > 2 and rng.random() < 0.35:
+        opener = rng.choice(text()["list_openers"]).format(region=region)
+        return opener + "\n" + "\n".join(f"- {item}" for item in items)
+    joined = items[0] if len(items) == 1 else "; ".join(items[:-1]) + "; and " + items[-1]
+    template = rng.choice(text()["openers"])
+    sentence = template.format(items=joined, region=region)
+    if "{region}" not in template and rng.random() < 0.5:
+        sentence += f" Use the {region} region."
+    return sentence
+
+
+def attribute(name: str, value: Any, rng: Random) -> str:
+    """One attribute as a phrase ("visibility_timeout_seconds set to 30")."""
+    return rng.choice(text()["attr_forms"]).format(attr=name, value=value_text(value))
+
+
+def tag_phrase(pairs: dict[str, str], rng: Random) -> str:
+    listed = " and ".join(f'{k} = "{v}"' for k, v in pairs.items())
+    return rng.choice(text()["tag_forms"]).format(pairs=listed)
+
+
+def reference(name: str, refs: list[Ref]) -> str:
+    targets = " and ".join(dict.fromkeys(the(r.type) for r in refs))
+    form = text()["ref_forms"].get(name, "whose {attr} refers to {target}")
+    return form.format(target=targets, attr=name)
+
+
+def _body_parts(body: Body, quiet: frozenset[str], rng: Random
+                ) -> tuple[list[str], list[str], list[str]]:
+    """(reference phrases, attribute phrases, document clauses) of a block body."""
+    links: list[str] = []
+    attrs: list[str] = []
+    clauses: list[str] = []
+    for name, value in body.attrs.items():
+        if not checked(name, value, quiet):
+            continue
+        refs = _refs(value)
+        if refs:
+            links.append(reference(name, refs))
+        elif isinstance(value, Raw):
+            if value.phrase:
+                clauses.append(value.phrase)
+        elif isinstance(value, dict):
+            if name == "tags":
+                attrs.append(tag_phrase(value, rng))
+            elif value:
+                listed = " and ".join(f'{k} = "{v}"' for k, v in value.items())
+                attrs.append(f"{name} {listed}")
+        else:
+            attrs.append(attribute(name, value, rng))
+    for name, inner in body.blocks:
+        inner_links, inner_attrs, inner_clauses = _body_parts(inner, frozenset(), rng)
+        inner_parts = inner_attrs + inner_links + inner_clauses
+        if inner_parts:
+            article = "an" if name[0] in "aeiou" else "a"
+            attrs.append(f"{article} {name} block with {' and '.join(inner_parts)}")
+    return links, attrs, clauses
+
+
+def _refs(value: Any) -> list[Ref]:
+    if isinstance(value, Ref):
+        return [value]
+    if isinstance(value, Raw):
+        return list(value.refs)
+    if isinstance(value, list | tuple):
+        return [v for v in value if isinstance(v, Ref)]
+    return []

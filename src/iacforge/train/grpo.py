@@ -1,0 +1,160 @@
+"""`iacforge train grpo`: GRPO (TRL GRPOTrainer) with the verifier as the reward.
+
+Each step samples `group` completions for each of `prompts_per_step` task prompts, prices them
+with `VerifierReward` (validate → plan → intent, TerraFormer's 0 / 0.5 / 1 + k/n scale;
+batched, cached, or through `iacforge serve` at `reward_url`), and takes one policy-gradient
+step on the group-normalised rewards with a KL penalty `beta` to the starting policy (for LoRA,
+the model with the adapter disabled). `StepLog` writes one line per step to
+`<out>/steps.jsonl`: the step's seconds, the seconds spent waiting for rewards, and how many
+completions reached FV-i (validate), FV-ii (plan) and FV-iii (intent). The run's summary
+(`train_summary.json`) has the share of step time spent waiting for rewards.
+
+TRL awaits the reward before the loss, so verification overlaps the other candidates'
+verification (a thread pool, or the server's workers), not generation; on GPUs, generation
+moves to vLLM (`use_vllm`) and the reward to a Ray pool behind `iacforge serve` (docs/training.md).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from iacforge.data.loaders import load_tasks
+from iacforge.data.task import Task
+from iacforge.errors import IacforgeError
+from iacforge.train.data import grpo_example, prompt_of
+from iacforge.train.policy import LoraSettings, load_policy
+from iacforge.train.rewards import REWARD_STAGES, VerifierReward
+
+
+@dataclass(frozen=True)
+class GRPORun:
+    """One GRPO run."""
+
+    tasks: str | Path
+    out: str | Path
+    model: str | None = None
+    #: Keep training this LoRA adapter (an SFT result); else a fresh one (or full, rank 0).
+    adapter: str | Path | None = None
+    lora: LoraSettings = field(default_factory=LoraSettings)
+    #: Completions per prompt (GRPO's G).
+    group: int = 4
+    prompts_per_step: int = 2
+    #: KL coefficient to the starting policy (0: no reference model is run).
+    beta: float = 0.0
+    max_completion_length: int = 384
+    #: Tasks whose prompt is longer are left out (TRL does not truncate prompts).
+    max_prompt_length: int = 1024
+    temperature: float = 0.9
+    learning_rate: float = 5e-5
+    max_steps: int = 20
+    stages: tuple[str, ...] = REWARD_STAGES
+    reward_url: str | None = None
+    workers: int | None = None
+    use_vllm: bool = False
+    seed: int = 0
+    save_steps: int = 10
+    limit: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.group < 2:
+            raise IacforgeError(f"group must be at least 2 (advantages compare completions of "
+                                f"one prompt), not {self.group}")
+        if self.prompts_per_step < 1 or self.max_steps < 1:
+            raise IacforgeError("prompts_per_step and max_steps must be at least 1")
+
+
+class StepLog:
+    """A TrainerCallback: per-step wall time, reward wait and stage counts, to a JSONL file."""
+
+    def __init__(self, reward: VerifierReward, path: Path) -> None:
+        self.reward = reward
+        self.path = path
+        self.steps: list[dict[str, Any]] = []
+        self._start = 0.0
+
+    def on_step_begin(self, args: Any, state: Any, control: Any, **_: Any) -> None:
+        self._start = time.monotonic()
+
+    def on_step_end(self, args: Any, state: Any, control: Any, **_: Any) -> None:
+        counts = self.reward.take_counts()
+        seconds = time.monotonic() - self._start
+        row = {"step": state.global_step, "seconds": round(seconds, 2),
+               "reward_seconds": round(counts.seconds, 2),
+               "reward_wait_share": round(counts.seconds / seconds, 4) if seconds else 0.0,
+               "completions": counts.total, "with_intent": counts.with_intent, **counts.passed}
+        self.steps.append(row)
+        with self.path.open("a", encoding="utf-8") as fh:
+            fh.write(json.dumps(row) + "\n")
+        print(f"step {row['step']}: {seconds:.1f} s, reward wait {row['reward_wait_share']:.0%}; "
+              f"FV-i {counts.passed['fv1_validate']}/{counts.total}, FV-ii "
+              f"{counts.passed['fv2_plan']}/{counts.total}, FV-iii "
+              f"{counts.passed['fv3_intent']}/{counts.with_intent}", flush=True)
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("on_"):  # every other event: nothing to do
+            return lambda *args, **kwargs: None
+        raise AttributeError(name)
+
+    def summary(self) -> dict[str, Any]:
+        total = sum(s["seconds"] for s in self.steps)
+        waited = sum(s["reward_seconds"] for s in self.steps)
+        return {"step_seconds": round(total, 1), "reward_seconds": round(waited, 1),
+                "reward_wait_share": round(waited / total, 4) if total else None}
+
+
+def run_grpo(run: GRPORun, tasks: list[Task] | None = None,
+             policy: tuple[Any, Any] | None = None) -> dict[str, Any]:
+    """Train with GRPO, save the adapter (or model) to `run.out`, return the summary."""
+    from datasets import Dataset
+    from transformers.trainer_utils import get_last_checkpoint
+    from trl import GRPOConfig, GRPOTrainer
+
+    tasks = (tasks if tasks is not None else load_tasks(run.tasks))[:run.limit]
+    model, tokenizer = policy or load_policy(run.model, adapter=run.adapter)
+    kept = [t for t in tasks if _prompt_tokens(t, tokenizer) <= run.max_prompt_length]
+    if not kept:
+        raise IacforgeError(f"no task's prompt fits in {run.max_prompt_length} tokens")
+    out = Path(run.out)
+    out.mkdir(parents=True, exist_ok=True)
+    reward = VerifierReward(run.stages, url=run.reward_url, workers=run.workers)
+    log = StepLog(reward, out / "steps.jsonl")
+    batch = run.group * run.prompts_per_step
+    args = GRPOConfig(
+        output_dir=str(out), num_generations=run.group, per_device_train_batch_size=batch,
+        gradient_accumulation_steps=1, max_completion_length=run.max_completion_length,
+        temperature=run.temperature, beta=run.beta, learning_rate=run.learning_rate,
+        max_steps=run.max_steps, logging_steps=1, save_steps=run.save_steps, save_total_limit=2,
+        report_to="none", seed=run.seed, bf16=False, use_vllm=run.use_vllm,
+        log_completions=False, dataloader_num_workers=0, gradient_checkpointing=False)
+    trainer = GRPOTrainer(model=model, reward_funcs=[reward], args=args,
+                          train_dataset=Dataset.from_list([grpo_example(t) for t in kept]),
+                          processing_class=tokenizer, callbacks=[log],
+                          peft_config=None if run.adapter else run.lora.peft_config())
+    resume = get_last_checkpoint(str(out))
+    start = time.monotonic()
+    try:
+        result = trainer.train(resume_from_checkpoint=resume)
+    finally:
+        reward.close()
+    trainer.save_model(str(out))
+    tokenizer.save_pretrained(str(out))
+    summary = {
+        "method": "grpo", "tasks": len(kept), "skipped_long_prompts": len(tasks) - len(kept),
+        "run": json.loads(json.dumps(asdict(run), default=str)), "steps": result.global_step,
+        "seconds": round(time.monotonic() - start, 1), **log.summary(),
+        "rewards": [e["reward"] for e in trainer.state.log_history if "reward" in e],
+        "losses": [e["loss"] for e in trainer.state.log_history if "loss" in e],
+        "stage_counts": log.steps, "resumed_from": resume,
+    }
+    (out / "train_summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+    return summary
+
+
+def _prompt_tokens(task: Task, tokenizer: Any) -> int:
+    text = tokenizer.apply_chat_template(prompt_of(task), tokenize=False,
+                                         add_generation_prompt=True)
+    return len(tokenizer(text, add_special_tokens=False)["input_ids"])

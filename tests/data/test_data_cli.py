@@ -1,0 +1,54 @@
+"""The data CLI end to end without terraform: dedup, split, stats, and `datasets` loading."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+
+import pytest
+
+from iacforge.cli import main
+from iacforge.data.families import FAMILIES
+from iacforge.data.loaders import load_tasks, save_tasks
+from iacforge.data.synth import generation_task, mutation_of, mutation_task
+
+
+@pytest.fixture
+def task_file(tmp_path):
+    names = sorted(FAMILIES)
+    tasks = []
+    for i in range(60):
+        task, spec = generation_task(names[i % len(names)], i)
+        tasks.append(task)
+        found = mutation_of(spec, f"{names[i % len(names)]}:{i}", family=names[i % len(names)])
+        if found is not None and i % 3 == 0:
+            tasks.append(mutation_task(found, names[i % len(names)], i))
+    tasks.append(dataclasses.replace(tasks[0], id="planted-copy"))
+    # generation tasks first, as `dedup` writes a concatenation: `split` must interleave them
+    # for `datasets`' type inference
+    tasks.sort(key=lambda t: t.kind)
+    return save_tasks(tasks, tmp_path / "all.jsonl")
+
+
+def test_dedup_split_stats_write_files_datasets_loads(task_file, tmp_path, capsys):
+    assert main(["data", "dedup", str(task_file), "--out", str(tmp_path / "kept.jsonl")]) == 0
+    counts = json.loads(capsys.readouterr().out)
+    assert counts["exact"] == 1 and counts["kept"] == counts["input"] - 1 - counts["near"]
+    removed = (tmp_path / "kept.removed.jsonl").read_text()
+    assert '"planted-copy"' in removed
+    out = tmp_path / "final"
+    assert main(["data", "split", str(tmp_path / "kept.jsonl"), "--out", str(out),
+                 "--test-fraction", "0.2"]) == 0
+    sizes = json.loads(capsys.readouterr().out)
+    assert sizes["train"] > 0 and sizes["test"] > 0
+    assert main(["data", "stats", str(out), "--name", "synth-mini"]) == 0
+    stats = json.loads(capsys.readouterr().out)
+    card = (out / "README.md").read_text()
+    assert card.startswith("---\nconfigs:") and "# synth-mini" in card
+    assert stats["tasks"] == counts["kept"] and stats["kinds"]["mutate"] > 0
+    datasets = pytest.importorskip("datasets")
+    loaded = datasets.load_dataset("json", data_files={"train": str(out / "train.jsonl"),
+                                                       "test": str(out / "test.jsonl")})
+    assert loaded["train"].num_rows == sizes["train"]
+    assert loaded["test"][0]["files"] is not None
+    assert len(load_tasks(out / "train.jsonl")) == sizes["train"]

@@ -1,0 +1,50 @@
+"""The verifier reward on real Terraform: scale, stage counts, mutations, the cache."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from iacforge.train.rewards import VerifierReward
+
+pytestmark = pytest.mark.slow
+
+EXAMPLES = Path(__file__).parents[2] / "examples"
+GOOD = (EXAMPLES / "pass_queue" / "main.tf").read_text()
+INTENT = (EXAMPLES / "pass_queue" / "intent.rego").read_text()
+NO_PLAN = (EXAMPLES / "fail_plan" / "main.tf").read_text()  # validates, plan fails
+
+
+def reply(text: str) -> list[dict[str, str]]:
+    return [{"role": "assistant", "content": f"```hcl main.tf\n{text}```"}]
+
+
+def test_rewards_follow_the_scale_and_count_each_formal_stage():
+    fn = VerifierReward(cache=False)
+    logged: dict[str, float] = {}
+    rewards = fn(prompts=[[]] * 3,
+                 completions=[reply(GOOD), reply("locals {\n"), reply(NO_PLAN)],
+                 intent=[INTENT, "", ""], files=["{}"] * 3,
+                 log_metric=logged.__setitem__)
+    # full pass with every intent rule true; broken HCL; validates but does not plan
+    assert rewards == [2.0, 0.0, 0.5]
+    counts = fn.take_counts()
+    assert counts.passed == {"fv1_validate": 2, "fv2_plan": 1, "fv3_intent": 1}
+    assert (counts.total, counts.with_intent) == (3, 1)
+    assert logged["fv1_validate_rate"] == pytest.approx(2 / 3)
+    assert logged["fv3_intent_rate"] == 1.0
+    assert fn.take_counts().total == 0
+    fn.close()
+
+
+def test_a_mutation_reply_keeps_the_input_files_it_leaves_out():
+    fn = VerifierReward(stages=("validate",), cache=False)
+    files = json.dumps({"main.tf": GOOD})
+    extra = 'output "n" {\n  value = aws_sqs_queue.orders.name\n}\n'
+    answer = [{"role": "assistant", "content": f"```hcl outputs.tf\n{extra}```"}]
+    # alone, outputs.tf names a resource that does not exist; beside main.tf it validates
+    assert fn(prompts=[[]] * 2, completions=[answer, answer], intent=["", ""],
+              files=[files, "{}"]) == [0.5, 0.0]
+    fn.close()
