@@ -52,6 +52,16 @@ class Certificate:
         """The first stage that did not pass, or None."""
         return next((s.stage for s in self.stages if s.status != "pass"), None)
 
+    def why(self) -> str:
+        """One line on why it did not pass: first stage not passing, its status, first error."""
+        stage = self.failed_stage
+        if stage is None:
+            return "pass"
+        result = self.stage(stage)
+        assert result is not None
+        first = next((d.summary for d in result.diagnostics if d.severity == "error"), "")
+        return f"{stage} {result.status}: {first}"[:300]
+
     def passes(self, stage: str) -> bool:
         """True when `stage` ran and passed."""
         result = self.stage(stage)

@@ -133,6 +133,7 @@ def test_an_empty_candidate_fails_extract_with_a_clear_message():
     cert = Verifier(stages=["parse"]).verify(Candidate({}, "api"))
     ran(cert, {"extract": "fail", "parse": "skipped"})
     assert errors(cert.stage("extract")) == ["no Terraform files"]
+    assert cert.why() == "extract fail: no Terraform files"
 
 
 def test_a_file_name_escaping_the_workspace_is_unsafe():

@@ -99,7 +99,7 @@ class Curator:
             repaired = self.repair(candidate, cert)
             turns = repaired.turns_used
             if not repaired.passed:
-                return Outcome(module.id, "unrepaired", turns, _why(repaired.best.certificate))
+                return Outcome(module.id, "unrepaired", turns, repaired.best.certificate.why())
             status, files, cert = "repaired", repaired.best.candidate.files, \
                 repaired.best.certificate
         intent = intent_from_plan(cert.plan or {})
@@ -170,9 +170,3 @@ def _types(cert: Certificate) -> list[str]:
     return [r["type"] for r in resources_ if r.get("mode") == "managed"]
 
 
-def _why(cert: Certificate) -> str:
-    stage = cert.failed_stage or "?"
-    result = cert.stage(stage)
-    first = next((d.summary for d in result.diagnostics if d.severity == "error"), "") \
-        if result else ""
-    return f"{stage} {result.status if result else ''}: {first}"[:300]

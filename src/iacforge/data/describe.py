@@ -14,7 +14,7 @@ from random import Random
 from typing import Any
 
 from iacforge.data.intent import checked
-from iacforge.data.spec import Body, Raw, Ref, Resource, Spec
+from iacforge.data.spec import Body, Raw, Ref, Resource, Spec, direct_refs
 
 
 @functools.cache
@@ -99,7 +99,7 @@ def _body_parts(body: Body, quiet: frozenset[str], rng: Random
     for name, value in body.attrs.items():
         if not checked(name, value, quiet):
             continue
-        refs = _refs(value)
+        refs = direct_refs(value)
         if refs:
             links.append(reference(name, refs))
         elif isinstance(value, Raw):
@@ -122,11 +122,3 @@ def _body_parts(body: Body, quiet: frozenset[str], rng: Random
     return links, attrs, clauses
 
 
-def _refs(value: Any) -> list[Ref]:
-    if isinstance(value, Ref):
-        return [value]
-    if isinstance(value, Raw):
-        return list(value.refs)
-    if isinstance(value, list | tuple):
-        return [v for v in value if isinstance(v, Ref)]
-    return []

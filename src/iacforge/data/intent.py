@@ -20,7 +20,7 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-from iacforge.data.spec import Body, Raw, Ref, Resource, Spec
+from iacforge.data.spec import Body, Raw, Ref, Resource, Spec, direct_refs
 
 _PLANNED = "input.planned_values.root_module.resources"
 _CONFIG = "input.configuration.root_module.resources"
@@ -64,11 +64,11 @@ def resource_conditions(resource: Resource) -> list[str]:
     lines = [f"some r in {_PLANNED}", f'r.type == "{resource.type}"']
     lines += _value_checks(resource.body, "r.values", resource.quiet, depth=0)
     refs = [(name, value) for name, value in resource.body.attrs.items()
-            if name not in resource.quiet and _refs_of(value)]
+            if name not in resource.quiet and direct_refs(value)]
     if refs:
         lines += [f"some c in {_CONFIG}", "c.address == r.address"]
         for index, (name, value) in enumerate(refs):
-            types = dict.fromkeys(ref.address.rsplit(".", 1)[0] for ref in _refs_of(value))
+            types = dict.fromkeys(ref.address.rsplit(".", 1)[0] for ref in direct_refs(value))
             for number, type_ in enumerate(types):
                 var = f"ref{index}_{number}"
                 lines += [f"some {var} in c.expressions{_path(name)}.references",
@@ -153,16 +153,6 @@ def _ref_target(reference: str) -> str:
     """`aws_vpc.main.id` → `aws_vpc.main`; `data.aws_ami.x.id` → `data.aws_ami.x`."""
     parts = reference.split(".")
     return ".".join(parts[:3] if parts[0] == "data" else parts[:2])
-
-
-def _refs_of(value: Any) -> list[Ref]:
-    if isinstance(value, Ref):
-        return [value]
-    if isinstance(value, Raw):
-        return list(value.refs)
-    if isinstance(value, list | tuple):
-        return [v for v in value if isinstance(v, Ref)]
-    return []
 
 
 def _scalar(value: Any) -> bool:

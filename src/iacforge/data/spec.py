@@ -132,6 +132,17 @@ _PREAMBLE = ('terraform {\n  required_providers {\n    aws = {\n      source  = 
              '      version = "~> 5.0"\n    }\n  }\n}\n')
 
 
+def direct_refs(value: Any) -> list[Ref]:
+    """The references an argument's value makes itself: a Ref, a Raw's, a list's Ref items."""
+    if isinstance(value, Ref):
+        return [value]
+    if isinstance(value, Raw):
+        return list(value.refs)
+    if isinstance(value, list | tuple):
+        return [v for v in value if isinstance(v, Ref)]
+    return []
+
+
 def _refs_in(value: Any) -> list[Ref]:
     if isinstance(value, Ref):
         return [value]

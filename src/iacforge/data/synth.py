@@ -211,7 +211,7 @@ class Synthesizer:
                     gen.write(_line(d.task.to_record()))
                     counts.generate += 1
                 else:
-                    self._reject(d.task, f"generate: {_why(cert)}", counts)
+                    self._reject(d.task, f"generate: {cert.why()}", counts)
                 if d.mutation is None:
                     continue
                 target, initial = next(certs), next(certs)
@@ -287,21 +287,13 @@ def verify_mutations(verifier: Verifier, tasks: Sequence[Task], batch_size: int 
 
 def _mutation_problem(target: Certificate, initial: Certificate) -> str | None:
     if not target.passed:
-        return f"target {_why(target)}"
+        return f"target {target.why()}"
     plan, intent = initial.stage("plan"), initial.stage("intent")
     if plan is None or plan.status != "pass":
         return "initial does not plan"
     if intent is None or intent.status != "fail":
         return f"intent {'passes' if intent and intent.passed else 'errs'} on the initial"
     return None
-
-
-def _why(cert: Certificate) -> str:
-    stage = cert.failed_stage or "?"
-    result = cert.stage(stage)
-    first = next((d.summary for d in result.diagnostics if d.severity == "error"), "") \
-        if result else ""
-    return f"{stage} {result.status if result else ''}: {first}"[:300]
 
 
 def _line(record: dict[str, Any]) -> str:
