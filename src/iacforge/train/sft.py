@@ -38,7 +38,7 @@ class SFTRun:
     #: Start from this LoRA adapter (keeps training it).
     adapter: str | Path | None = None
     lora: LoraSettings = field(default_factory=LoraSettings)
-    #: Tokens per packed row (documents longer than this are truncated).
+    #: Tokens per packed row (longer documents: see `drop_long`).
     max_length: int = 1024
     #: Packed rows per optimizer step (times `grad_accum`).
     batch_size: int = 4
