@@ -41,8 +41,10 @@ INTENT_TASK = Task("q-intent", "generate", "An SQS queue named jobs.",
 
 
 def test_sft_packs_trains_on_the_answers_and_saves_an_adapter(policy, mini_tasks, tmp_path):
+    from safetensors.torch import load_file
+
     summary = run_sft(SFTRun(tasks="-", out=tmp_path, lora=TINY_LORA, max_length=256,
-                             batch_size=1, max_steps=1, learning_rate=1e-3),
+                             batch_size=1, max_steps=1, learning_rate=1e-3, bf16=True),
                       [*mini_tasks[:2], *SHORT], policy=policy)
     assert summary["steps"] == 1 and math.isfinite(summary["train_loss"])
     assert summary["train_loss"] > 0
@@ -52,7 +54,9 @@ def test_sft_packs_trains_on_the_answers_and_saves_an_adapter(policy, mini_tasks
     assert packing["documents"] == 2 and packing["truncated_documents"] == 0
     assert packing["packed_tokens"] == packing["document_tokens"]
     assert 0 < packing["loss_token_share"] < 0.5  # the prompt is masked out of the loss
-    assert (tmp_path / "adapter_model.safetensors").is_file()
+    # bf16 autocast computes in bfloat16; the trained LoRA weights stay float32
+    weights = load_file(str(tmp_path / "adapter_model.safetensors"))
+    assert weights and {str(t.dtype) for t in weights.values()} == {"torch.float32"}
     assert json.loads((tmp_path / "train_summary.json").read_text())["packing"] == packing
 
 
@@ -89,9 +93,11 @@ def test_grpo_gets_the_verifier_reward_and_logs_stage_counts(policy, tmp_path,
     assert summary["reward_wait_share"] is not None
 
 
-def test_multiturn_rolls_out_repairs_and_steps(policy, tmp_path):
+@pytest.mark.parametrize("bf16", [False, True])
+def test_multiturn_rolls_out_repairs_and_steps(policy, tmp_path, bf16):
     run = MultiTurnRun(tasks="-", out=tmp_path, lora=TINY_LORA, estimator="murphy", group=2,
-                       branch=1, turns=2, max_new_tokens=8, max_steps=1, stages=("validate",))
+                       branch=1, turns=2, max_new_tokens=8, max_steps=1, stages=("validate",),
+                       bf16=bf16)
     summary = run_multiturn(run, SHORT[:1], policy=policy)
     [step] = summary["steps"]
     # 8 tokens never make valid Terraform: every first attempt is repaired once

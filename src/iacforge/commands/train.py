@@ -60,6 +60,8 @@ def _common(parser: argparse.ArgumentParser, *, lr: float) -> None:
     parser.add_argument("--limit", type=int, help="use only the first N tasks")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--save-steps", type=int, default=10)
+    parser.add_argument("--bf16", action="store_true",
+                        help="bfloat16 autocast (CPUs with AVX512-BF16/AMX, GPUs)")
 
 
 def _rl(parser: argparse.ArgumentParser) -> None:
@@ -109,7 +111,7 @@ def _config(args: argparse.Namespace) -> Any:
     lora = LoraSettings(rank=args.lora_rank, alpha=args.lora_alpha)
     common = {"tasks": args.tasks, "out": args.out, "model": args.model, "adapter": args.adapter,
               "lora": lora, "learning_rate": args.lr, "seed": args.seed,
-              "save_steps": args.save_steps, "limit": args.limit}
+              "save_steps": args.save_steps, "limit": args.limit, "bf16": args.bf16}
     if args.method == "sft":
         from iacforge.train.sft import SFTRun
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -26,45 +26,21 @@ from iacforge.data.loaders import load_tasks
 from iacforge.data.task import Task
 from iacforge.errors import IacforgeError
 from iacforge.train.data import grpo_example, prompt_of
-from iacforge.train.policy import LoraSettings, load_policy
-from iacforge.train.rewards import REWARD_STAGES, VerifierReward
+from iacforge.train.policy import load_policy
+from iacforge.train.rewards import VerifierReward
+from iacforge.train.run import RLRun
 
 
-@dataclass(frozen=True)
-class GRPORun:
+@dataclass(frozen=True, kw_only=True)
+class GRPORun(RLRun):
     """One GRPO run."""
 
-    tasks: str | Path
-    out: str | Path
-    model: str | None = None
-    #: Keep training this LoRA adapter (an SFT result); else a fresh one (or full, rank 0).
-    adapter: str | Path | None = None
-    lora: LoraSettings = field(default_factory=LoraSettings)
-    #: Completions per prompt (GRPO's G).
-    group: int = 4
     prompts_per_step: int = 2
-    #: KL coefficient to the starting policy (0: no reference model is run).
-    beta: float = 0.0
+    max_steps: int = 20
     max_completion_length: int = 384
     #: Tasks whose prompt is longer are left out (TRL does not truncate prompts).
     max_prompt_length: int = 1024
-    temperature: float = 0.9
-    learning_rate: float = 5e-5
-    max_steps: int = 20
-    stages: tuple[str, ...] = REWARD_STAGES
-    reward_url: str | None = None
-    workers: int | None = None
     use_vllm: bool = False
-    seed: int = 0
-    save_steps: int = 10
-    limit: int | None = None
-
-    def __post_init__(self) -> None:
-        if self.group < 2:
-            raise IacforgeError(f"group must be at least 2 (advantages compare completions of "
-                                f"one prompt), not {self.group}")
-        if self.prompts_per_step < 1 or self.max_steps < 1:
-            raise IacforgeError("prompts_per_step and max_steps must be at least 1")
 
 
 class StepLog:
@@ -109,6 +85,7 @@ class StepLog:
 def run_grpo(run: GRPORun, tasks: list[Task] | None = None,
              policy: tuple[Any, Any] | None = None) -> dict[str, Any]:
     """Train with GRPO, save the adapter (or model) to `run.out`, return the summary."""
+    import torch
     from datasets import Dataset
     from transformers.trainer_utils import get_last_checkpoint
     from trl import GRPOConfig, GRPOTrainer
@@ -128,7 +105,8 @@ def run_grpo(run: GRPORun, tasks: list[Task] | None = None,
         gradient_accumulation_steps=1, max_completion_length=run.max_completion_length,
         temperature=run.temperature, beta=run.beta, learning_rate=run.learning_rate,
         max_steps=run.max_steps, logging_steps=1, save_steps=run.save_steps, save_total_limit=2,
-        report_to="none", seed=run.seed, bf16=False, use_vllm=run.use_vllm,
+        report_to="none", seed=run.seed, bf16=run.bf16,
+        use_cpu=not torch.cuda.is_available(), use_vllm=run.use_vllm,
         log_completions=False, dataloader_num_workers=0, gradient_checkpointing=False)
     trainer = GRPOTrainer(model=model, reward_funcs=[reward], args=args,
                           train_dataset=Dataset.from_list([grpo_example(t) for t in kept]),
@@ -144,7 +122,7 @@ def run_grpo(run: GRPORun, tasks: list[Task] | None = None,
     tokenizer.save_pretrained(str(out))
     summary = {
         "method": "grpo", "tasks": len(kept), "skipped_long_prompts": len(tasks) - len(kept),
-        "run": json.loads(json.dumps(asdict(run), default=str)), "steps": result.global_step,
+        "run": run.to_json(), "steps": result.global_step,
         "seconds": round(time.monotonic() - start, 1), **log.summary(),
         "rewards": [e["reward"] for e in trainer.state.log_history if "reward" in e],
         "losses": [e["loss"] for e in trainer.state.log_history if "loss" in e],

@@ -32,7 +32,7 @@ from __future__ import annotations
 import json
 import random
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
@@ -42,24 +42,18 @@ from iacforge.errors import IacforgeError
 from iacforge.llm.base import Sampling
 from iacforge.train.advantages import Credit, Node, gtpo_advantages, murphy_advantages
 from iacforge.train.episodes import Turn, all_nodes, chains, rollout
-from iacforge.train.policy import LoraSettings, PolicySampler, load_policy
-from iacforge.train.rewards import REWARD_STAGES, VerifierReward
+from iacforge.train.policy import PolicySampler, load_policy
+from iacforge.train.rewards import VerifierReward
+from iacforge.train.run import RLRun
 
 Estimator = Literal["gtpo", "murphy"]
 
 
-@dataclass(frozen=True)
-class MultiTurnRun:
-    """One multi-turn RL run."""
+@dataclass(frozen=True, kw_only=True)
+class MultiTurnRun(RLRun):
+    """One multi-turn RL run (`group`: first attempts per task)."""
 
-    tasks: str | Path
-    out: str | Path
-    model: str | None = None
-    adapter: str | Path | None = None
-    lora: LoraSettings = field(default_factory=LoraSettings)
     estimator: Estimator = "gtpo"
-    #: First attempts per task.
-    group: int = 4
     #: Repairs sampled per failed attempt (Murphy; GTPO always 1).
     branch: int = 2
     turns: int = 3
@@ -67,26 +61,17 @@ class MultiTurnRun:
     credit: Credit = "max"
     #: Murphy: prune sibling groups whose value std is below this (None: keep all).
     prune_std: float | None = None
-    prompts_per_step: int = 1
-    max_steps: int = 10
     max_new_tokens: int = 384
-    temperature: float = 0.9
-    learning_rate: float = 5e-5
-    beta: float = 0.0
-    stages: tuple[str, ...] = REWARD_STAGES
-    reward_url: str | None = None
-    workers: int | None = None
-    seed: int = 0
     save_steps: int = 5
-    limit: int | None = None
 
     def __post_init__(self) -> None:
+        super().__post_init__()
         if self.estimator not in ("gtpo", "murphy"):
             raise IacforgeError(f"estimator must be gtpo or murphy, not {self.estimator!r}")
         if self.credit not in ("max", "mean"):
             raise IacforgeError(f"credit must be max (MaRS) or mean (MeRS), not {self.credit!r}")
-        if self.group < 2 or self.turns < 1 or self.branch < 1:
-            raise IacforgeError("group must be at least 2, turns and branch at least 1")
+        if self.turns < 1 or self.branch < 1:
+            raise IacforgeError("turns and branch must be at least 1")
         if not 0 < self.gamma <= 1:
             raise IacforgeError(f"gamma must be in (0, 1], not {self.gamma}")
 
@@ -158,7 +143,7 @@ def run_multiturn(run: MultiTurnRun, tasks: list[Task] | None = None,
     finally:
         reward.close()
     summary = {"method": f"multiturn-{run.estimator}", "tasks": len(tasks),
-               "run": json.loads(json.dumps(asdict(run), default=str)),
+               "run": run.to_json(),
                "steps": rows, "resumed_from_step": start_step}
     (out / "train_summary.json").write_text(json.dumps(summary, indent=2) + "\n")
     return summary
@@ -171,14 +156,16 @@ def _step(run: MultiTurnRun, step: int, batch: list[Task], model: Any, tokenizer
 
     start = time.monotonic()
     branch = 1 if run.estimator == "gtpo" else run.branch
-    trees = rollout(sampler, reward.certificates, batch, group=run.group, branch=branch,
-                    turns=run.turns, sampling=sampling)
-    counts = reward.take_counts()
-    rolled = time.monotonic() - start
-    items = [item for tree in trees for item in credit(run, tree)]
-    optimizer.zero_grad()
-    loss, tokens = policy_loss(model, tokenizer, items, beta=run.beta,
-                               max_new_tokens=run.max_new_tokens)
+    device = next(model.parameters()).device.type
+    with torch.autocast(device, dtype=torch.bfloat16, enabled=run.bf16):
+        trees = rollout(sampler, reward.certificates, batch, group=run.group, branch=branch,
+                        turns=run.turns, sampling=sampling)
+        counts = reward.take_counts()
+        rolled = time.monotonic() - start
+        items = [item for tree in trees for item in credit(run, tree)]
+        optimizer.zero_grad()
+        loss, tokens = policy_loss(model, tokenizer, items, beta=run.beta,
+                                   max_new_tokens=run.max_new_tokens)
     torch.nn.utils.clip_grad_norm_(params, 1.0)
     optimizer.step()
     nodes = [n for tree in trees for n in all_nodes(tree)]

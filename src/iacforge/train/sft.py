@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -24,20 +24,16 @@ from iacforge.data.task import Task
 from iacforge.errors import IacforgeError
 from iacforge.train.data import sft_example, with_reference
 from iacforge.train.packing import document_lengths, packing_stats
-from iacforge.train.policy import LoraSettings, load_policy
+from iacforge.train.policy import load_policy
+from iacforge.train.run import TrainRun
 
 
-@dataclass(frozen=True)
-class SFTRun:
+@dataclass(frozen=True, kw_only=True)
+class SFTRun(TrainRun):
     """One SFT run: data, model, and the knobs worth turning on a CPU."""
 
-    tasks: str | Path
-    out: str | Path
-    #: `embedded`, `hf:PATH` or a path (default: the embedded model).
-    model: str | None = None
-    #: Start from this LoRA adapter (keeps training it).
-    adapter: str | Path | None = None
-    lora: LoraSettings = field(default_factory=LoraSettings)
+    learning_rate: float = 2e-4
+    save_steps: int = 50
     #: Tokens per packed row (longer documents: see `drop_long`).
     max_length: int = 1024
     #: Packed rows per optimizer step (times `grad_accum`).
@@ -46,15 +42,10 @@ class SFTRun:
     epochs: float = 1.0
     #: Stop after this many steps (-1: run the epochs).
     max_steps: int = -1
-    learning_rate: float = 2e-4
     packing: bool = True
     #: Leave out documents longer than `max_length` (else the packer truncates them, which
     #: trains on answers cut short, or on none of the answer when the prompt fills the row).
     drop_long: bool = True
-    seed: int = 0
-    save_steps: int = 50
-    #: Tasks to read: the first `limit` (None: all).
-    limit: int | None = None
 
     def __post_init__(self) -> None:
         if self.max_length < 16:
@@ -66,6 +57,7 @@ class SFTRun:
 def run_sft(run: SFTRun, tasks: list[Task] | None = None,
             policy: tuple[Any, Any] | None = None) -> dict[str, Any]:
     """Train, save the adapter (or model) and tokenizer to `run.out`, return the summary."""
+    import torch
     from datasets import Dataset
     from transformers.trainer_utils import get_last_checkpoint
     from trl import SFTConfig, SFTTrainer
@@ -89,7 +81,8 @@ def run_sft(run: SFTRun, tasks: list[Task] | None = None,
         per_device_train_batch_size=run.batch_size, gradient_accumulation_steps=run.grad_accum,
         num_train_epochs=run.epochs, max_steps=run.max_steps, learning_rate=run.learning_rate,
         lr_scheduler_type="cosine", warmup_steps=0.05, logging_steps=1, save_steps=run.save_steps,
-        save_total_limit=2, report_to="none", seed=run.seed, bf16=False,
+        save_total_limit=2, report_to="none", seed=run.seed, bf16=run.bf16,
+        use_cpu=not torch.cuda.is_available(),
         gradient_checkpointing=False, dataloader_num_workers=0)
     trainer = SFTTrainer(model=model, args=args, train_dataset=Dataset.from_list(examples),
                          processing_class=tokenizer,
@@ -109,7 +102,7 @@ def run_sft(run: SFTRun, tasks: list[Task] | None = None,
     tokenizer.save_pretrained(str(out))
     summary = {
         "method": "sft", "tasks": len(tasks), "examples": len(examples),
-        "run": _jsonable(asdict(run)),
+        "run": run.to_json(),
         "packing": stats.to_dict() if stats else None, "dropped_long_documents": dropped,
         "steps": result.global_step,
         "train_loss": result.training_loss, "seconds": round(time.monotonic() - start, 1),
@@ -119,6 +112,3 @@ def run_sft(run: SFTRun, tasks: list[Task] | None = None,
     (out / "train_summary.json").write_text(json.dumps(summary, indent=2) + "\n")
     return summary
 
-
-def _jsonable(data: dict[str, Any]) -> dict[str, Any]:
-    return json.loads(json.dumps(data, default=str))
