@@ -74,7 +74,7 @@ def test_a_scheme_registers_once():
 
 def test_the_default_model_is_one_setting_the_environment_can_override(monkeypatch):
     monkeypatch.delenv("IACFORGE_MODEL", raising=False)
-    assert default_model() == DEFAULT_MODEL == "embedded"
+    assert default_model() == DEFAULT_MODEL == "tuned"
     monkeypatch.setenv("IACFORGE_MODEL", "openai:x")
     assert default_model() == "openai:x"
 

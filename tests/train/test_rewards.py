@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from iacforge.generate import Request
 from iacforge.train.rewards import VerifierReward
 
 pytestmark = pytest.mark.slow
@@ -36,6 +37,18 @@ def test_rewards_follow_the_scale_and_count_each_formal_stage():
     assert logged["fv1_validate_rate"] == pytest.approx(2 / 3)
     assert logged["fv3_intent_rate"] == 1.0
     assert fn.take_counts().total == 0
+    fn.close()
+
+
+def test_certificates_asked_for_directly_are_counted_too():
+    # the multi-turn rollouts verify through `certificates`, not through the TRL call
+    fn = VerifierReward(("validate",), cache=False)
+    candidates = [Request("").candidate(f"```hcl main.tf\n{text}```", f"c{i}")
+                  for i, text in enumerate((GOOD, "locals {\n"))]
+    certs = fn.certificates(candidates, [None, None])
+    assert [c.passes("validate") for c in certs] == [True, False]
+    counts = fn.take_counts()
+    assert (counts.total, counts.passed["fv1_validate"]) == (2, 1) and counts.seconds > 0
     fn.close()
 
 

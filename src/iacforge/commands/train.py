@@ -35,6 +35,8 @@ def register(parser: argparse.ArgumentParser) -> None:
     grpo.add_argument("--max-prompt-length", type=int, default=1024,
                       help="leave out tasks whose prompt is longer (tokens)")
     grpo.add_argument("--vllm", action="store_true", help="generate with vLLM (GPU, installed)")
+    grpo.add_argument("--micro-batch", type=int, default=2,
+                      help="completions per forward/backward pass (memory)")
     multi = sub.add_parser("multiturn", help="the repair loop as the RL episode")
     _common(multi, lr=5e-5)
     _rl(multi)
@@ -126,7 +128,8 @@ def _config(args: argparse.Namespace) -> Any:
         from iacforge.train.grpo import GRPORun
 
         return GRPORun(**common, **rl, max_completion_length=args.max_new_tokens,
-                       max_prompt_length=args.max_prompt_length, use_vllm=args.vllm)
+                       max_prompt_length=args.max_prompt_length, use_vllm=args.vllm,
+                       micro_batch=args.micro_batch)
     from iacforge.train.multiturn import MultiTurnRun
 
     return MultiTurnRun(**common, **rl, estimator=args.estimator, turns=args.turns,

@@ -2,7 +2,8 @@
 
 | spec | backend |
 | --- | --- |
-| `embedded` | the embedded SmolLM2-135M-Instruct GGUF (`DEFAULT_MODEL`) |
+| `tuned` | the embedded model with the LoRA adapter iacforge trained (`DEFAULT_MODEL`) |
+| `embedded` | the embedded SmolLM2-135M-Instruct, as it comes (the base training starts from) |
 | `hf:PATH` or an existing `PATH` | a local model directory or `.gguf` file |
 | `openai:MODEL` | an OpenAI-compatible server at `base_url` (or `IACFORGE_OPENAI_BASE_URL`) |
 | `scripted:FILE.json` | replies replayed from a JSON list (tests, demos without a model) |
@@ -13,7 +14,7 @@ from __future__ import annotations
 import difflib
 import os
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from iacforge.errors import IacforgeError
@@ -21,7 +22,9 @@ from iacforge.llm.base import Backend
 
 #: The model `iacforge generate` uses when none is named: the one setting to change when a
 #: better default (say, one fine-tuned by this project) is available.
-DEFAULT_MODEL = "embedded"
+DEFAULT_MODEL = "tuned"
+#: Schemes that are a whole spec on their own (no `:target`).
+STANDALONE = ("embedded", "tuned")
 #: Environment variables: the model spec, and the server for `openai:` specs.
 MODEL_ENV = "IACFORGE_MODEL"
 BASE_URL_ENV = "IACFORGE_OPENAI_BASE_URL"
@@ -73,6 +76,19 @@ def _embedded(target: str, options: BackendOptions) -> Backend:
     return _hf(str(embedded_model()), options)
 
 
+@register("tuned")
+def _tuned(target: str, options: BackendOptions) -> Backend:
+    from iacforge.llm.embedded import embedded_model
+    from iacforge.llm.tuned import tuned_adapter
+
+    if target:
+        raise IacforgeError(f"'tuned' takes no argument (got {target!r})")
+    if options.adapter:
+        raise IacforgeError("'tuned' already carries iacforge's adapter; for another adapter "
+                            "use --model embedded --adapter DIR")
+    return _hf(str(embedded_model()), replace(options, adapter=str(tuned_adapter())))
+
+
 @register("openai")
 def _openai(target: str, options: BackendOptions) -> Backend:
     from iacforge.llm.openai import OpenAIBackend
@@ -102,11 +118,11 @@ def load_backend(spec: str | None = None, options: BackendOptions | None = None)
     spec = spec or default_model()
     options = options or BackendOptions()
     scheme, sep, target = spec.partition(":")
-    if scheme in BACKENDS and (sep or scheme == "embedded"):
+    if scheme in BACKENDS and (sep or scheme in STANDALONE):
         return BACKENDS[scheme](target, options)
     if Path(spec).expanduser().exists():
         return BACKENDS["hf"](spec, options)
     close = difflib.get_close_matches(scheme, BACKENDS, n=1)
     hint = f" (did you mean {close[0]!r}?)" if close else ""
-    raise IacforgeError(f"unknown model {spec!r}{hint}: use embedded, hf:PATH, openai:MODEL, "
-                        "scripted:FILE.json, or the path of a local model")
+    raise IacforgeError(f"unknown model {spec!r}{hint}: use tuned, embedded, hf:PATH, "
+                        "openai:MODEL, scripted:FILE.json, or the path of a local model")

@@ -41,6 +41,16 @@ class GRPORun(RLRun):
     #: Tasks whose prompt is longer are left out (TRL does not truncate prompts).
     max_prompt_length: int = 1024
     use_vllm: bool = False
+    #: Completions per forward/backward pass; the step accumulates gradients over the whole
+    #: `group × prompts_per_step` batch. Memory grows with it: 8 completions of 512 tokens in
+    #: one pass (logits over SmolLM2's 49k-token vocabulary) took 23 GB and were OOM-killed.
+    micro_batch: int = 2
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.micro_batch < 1 or (self.group * self.prompts_per_step) % self.micro_batch:
+            raise IacforgeError(f"micro_batch ({self.micro_batch}) must divide group × "
+                                f"prompts_per_step ({self.group * self.prompts_per_step})")
 
 
 class StepLog:
@@ -101,8 +111,10 @@ def run_grpo(run: GRPORun, tasks: list[Task] | None = None,
     log = StepLog(reward, out / "steps.jsonl")
     batch = run.group * run.prompts_per_step
     args = GRPOConfig(
-        output_dir=str(out), num_generations=run.group, per_device_train_batch_size=batch,
-        gradient_accumulation_steps=1, max_completion_length=run.max_completion_length,
+        output_dir=str(out), num_generations=run.group,
+        per_device_train_batch_size=run.micro_batch,
+        gradient_accumulation_steps=batch // run.micro_batch,
+        max_completion_length=run.max_completion_length,
         temperature=run.temperature, beta=run.beta, learning_rate=run.learning_rate,
         max_steps=run.max_steps, logging_steps=1, save_steps=run.save_steps, save_total_limit=2,
         report_to="none", seed=run.seed, bf16=run.bf16,

@@ -94,17 +94,12 @@ class VerifierReward:
                  intent: list[str] | None = None, files: list[str] | None = None,
                  log_metric: Callable[[str, float], None] | None = None,
                  **_: Any) -> list[float | None]:
-        start = time.monotonic()
         n = len(completions)
         intents = [IntentPolicy(t) if t else None for t in (intent or [""] * n)]
         starts = [json.loads(f) if f else {} for f in (files or ["{}"] * n)]
         candidates = [Request("", files=s).candidate(_text(c), f"completion {i + 1}")
                       for i, (c, s) in enumerate(zip(completions, starts, strict=True))]
-        certs = self.certificates(candidates, intents)
-        batch = StageCounts()
-        batch.add(certs, intents)
-        batch.seconds = time.monotonic() - start
-        self._merge(batch)
+        certs, batch = self._certify(candidates, intents)
         if log_metric is not None:
             for key, value in batch.metrics().items():
                 log_metric(key, value)
@@ -112,8 +107,14 @@ class VerifierReward:
 
     def certificates(self, candidates: Sequence[Candidate],
                      intents: Sequence[IntentPolicy | None]) -> list[Certificate]:
-        """Certificates in input order; candidates with and without a policy are verified in
-        two batches, since `intent` can only be asked for where there is a policy."""
+        """Certificates in input order (counted in `counts`, like the rewards' batches)."""
+        return self._certify(candidates, intents)[0]
+
+    def _certify(self, candidates: Sequence[Candidate], intents: Sequence[IntentPolicy | None],
+                 ) -> tuple[list[Certificate], StageCounts]:
+        """Candidates with and without a policy are verified in two batches, since `intent`
+        can only be asked for where there is a policy."""
+        start = time.monotonic()
         out: list[Certificate | None] = [None] * len(candidates)
         for has_intent in (True, False):
             idx = [i for i, p in enumerate(intents) if (p is not None) == has_intent]
@@ -123,7 +124,12 @@ class VerifierReward:
             certs = self._verify([candidates[i] for i in idx], [intents[i] for i in idx], stages)
             for i, cert in zip(idx, certs, strict=True):
                 out[i] = cert
-        return out  # type: ignore[return-value]  # every position was filled
+        done: list[Certificate] = out  # type: ignore[assignment]  # every position was filled
+        batch = StageCounts()
+        batch.add(done, intents)
+        batch.seconds = time.monotonic() - start
+        self._merge(batch)
+        return done, batch
 
     def take_counts(self) -> StageCounts:
         """The counts since the last call, and a fresh start."""
