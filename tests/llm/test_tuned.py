@@ -8,7 +8,7 @@ import pytest
 
 import iacforge.llm.tuned as tuned
 from iacforge.errors import IacforgeError, SetupError
-from iacforge.llm import BackendOptions, load_backend
+from iacforge.llm import BackendOptions, Sampling, load_backend
 from iacforge.train.policy import LORA_TARGETS
 
 torch = pytest.importorskip("torch")
@@ -57,3 +57,18 @@ def test_a_missing_adapter_is_a_setup_error_naming_the_base_model(tmp_path, monk
 def test_tuned_refuses_an_argument_or_a_second_adapter(spec, options, message):
     with pytest.raises(IacforgeError, match=message):
         load_backend(spec, options)
+
+
+@pytest.mark.slow
+def test_the_tuned_model_answers_in_parseable_fenced_terraform_where_the_base_does_not():
+    from iacforge.generate import LoopConfig, Request, run_loop
+    from iacforge.verify.pipeline import Verifier
+
+    request = Request("An S3 bucket named app-logs with versioning enabled.")
+    config = LoopConfig(samples=1, turns=1, sampling=Sampling(max_new_tokens=256, temperature=0))
+    verifier = Verifier(stages=["extract", "parse"])
+    tuned_result = run_loop(load_backend("tuned"), verifier, request, config)
+    base_result = run_loop(load_backend("embedded"), verifier, request, config)
+    assert tuned_result.best.certificate.passes("parse")
+    assert 'resource "aws_s3_bucket"' in "".join(tuned_result.best.candidate.files.values())
+    assert not base_result.best.certificate.passes("parse")

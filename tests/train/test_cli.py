@@ -9,6 +9,7 @@ from iacforge.cli import main
 
 @pytest.mark.parametrize(("argv", "message"), [
     (["grpo", "--group", "1"], "group must be at least 2"),
+    (["grpo", "--micro-batch", "3"], "micro_batch (3) must divide group × prompts_per_step (8)"),
     (["multiturn", "--gamma", "1.5"], "gamma must be in (0, 1]"),
     (["sft", "--max-length", "8"], "max_length must be at least 16"),
 ])
