@@ -95,7 +95,6 @@ class StepLog:
 def run_grpo(run: GRPORun, tasks: list[Task] | None = None,
              policy: tuple[Any, Any] | None = None) -> dict[str, Any]:
     """Train with GRPO, save the adapter (or model) to `run.out`, return the summary."""
-    import torch
     from datasets import Dataset
     from transformers.trainer_utils import get_last_checkpoint
     from trl import GRPOConfig, GRPOTrainer
@@ -117,9 +116,9 @@ def run_grpo(run: GRPORun, tasks: list[Task] | None = None,
         max_completion_length=run.max_completion_length,
         temperature=run.temperature, beta=run.beta, learning_rate=run.learning_rate,
         max_steps=run.max_steps, logging_steps=1, save_steps=run.save_steps, save_total_limit=2,
-        report_to="none", seed=run.seed, bf16=run.bf16,
-        use_cpu=not torch.cuda.is_available(), use_vllm=run.use_vllm,
-        log_completions=False, dataloader_num_workers=0, gradient_checkpointing=False)
+        report_to="none", seed=run.seed, **run.trainer_precision(),
+        use_vllm=run.use_vllm, log_completions=False, dataloader_num_workers=0,
+        gradient_checkpointing=False)
     trainer = GRPOTrainer(model=model, reward_funcs=[reward], args=args,
                           train_dataset=Dataset.from_list([grpo_example(t) for t in kept]),
                           processing_class=tokenizer, callbacks=[log],

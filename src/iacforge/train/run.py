@@ -41,6 +41,13 @@ class TrainRun:
     #: this machine's EPYC (bench/train_step_bf16.py); weights and optimizer state stay float32.
     bf16: bool = False
 
+    def trainer_precision(self) -> dict[str, Any]:
+        """The HF TrainingArguments for `bf16`: autocast, and `use_cpu` without a GPU (the
+        Trainer refuses bf16 on a machine with no GPU unless told it runs on the CPU)."""
+        import torch
+
+        return {"bf16": self.bf16, "use_cpu": not torch.cuda.is_available()}
+
     def to_json(self) -> dict[str, Any]:
         """The run as JSON values (paths as strings), for `train_summary.json`."""
         return json.loads(json.dumps(asdict(self), default=str))

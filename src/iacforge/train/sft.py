@@ -57,7 +57,6 @@ class SFTRun(TrainRun):
 def run_sft(run: SFTRun, tasks: list[Task] | None = None,
             policy: tuple[Any, Any] | None = None) -> dict[str, Any]:
     """Train, save the adapter (or model) and tokenizer to `run.out`, return the summary."""
-    import torch
     from datasets import Dataset
     from transformers.trainer_utils import get_last_checkpoint
     from trl import SFTConfig, SFTTrainer
@@ -81,8 +80,7 @@ def run_sft(run: SFTRun, tasks: list[Task] | None = None,
         per_device_train_batch_size=run.batch_size, gradient_accumulation_steps=run.grad_accum,
         num_train_epochs=run.epochs, max_steps=run.max_steps, learning_rate=run.learning_rate,
         lr_scheduler_type="cosine", warmup_steps=0.05, logging_steps=1, save_steps=run.save_steps,
-        save_total_limit=2, report_to="none", seed=run.seed, bf16=run.bf16,
-        use_cpu=not torch.cuda.is_available(),
+        save_total_limit=2, report_to="none", seed=run.seed, **run.trainer_precision(),
         gradient_checkpointing=False, dataloader_num_workers=0)
     trainer = SFTTrainer(model=model, args=args, train_dataset=Dataset.from_list(examples),
                          processing_class=tokenizer,
