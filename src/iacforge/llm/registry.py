@@ -78,7 +78,6 @@ def _embedded(target: str, options: BackendOptions) -> Backend:
 
 @register("tuned")
 def _tuned(target: str, options: BackendOptions) -> Backend:
-    from iacforge.llm.embedded import embedded_model
     from iacforge.llm.tuned import tuned_adapter
 
     if target:
@@ -86,7 +85,7 @@ def _tuned(target: str, options: BackendOptions) -> Backend:
     if options.adapter:
         raise IacforgeError("'tuned' already carries iacforge's adapter; for another adapter "
                             "use --model embedded --adapter DIR")
-    return _hf(str(embedded_model()), replace(options, adapter=str(tuned_adapter())))
+    return _embedded("", replace(options, adapter=str(tuned_adapter())))
 
 
 @register("openai")

@@ -34,8 +34,9 @@ def export_adapter(run_dir: str | Path, target: Path = TUNED_ADAPTER) -> Path:
     from safetensors.torch import load_file, save_file
 
     source = Path(run_dir)
-    if not (source / WEIGHTS).is_file():
-        raise SetupError(f"{source}: no {WEIGHTS} (not a LoRA run directory?)")
+    missing = [name for name in (WEIGHTS, CONFIG) if not (source / name).is_file()]
+    if missing:
+        raise SetupError(f"{source}: no {' or '.join(missing)} (not a LoRA run directory?)")
     config = json.loads((source / CONFIG).read_text())
     config["base_model_name_or_path"] = "SmolLM2-135M-Instruct"  # not the trainer's local path
     weights = {name: tensor.half().contiguous()
