@@ -5,6 +5,11 @@ installs under the same module name as python-hcl2. We deliberately parse with t
 rather than adding python-hcl2 beside it: one `hcl2` per environment, and the fork records
 `__start_line__`/`__end_line__` for every block, which is what we need. `.tf.json` files are
 read with `json`.
+
+Two bounds, checked cheaply around the work, keep a hostile file from costing unbounded time
+or stack here and in every later walk over the model: at most `MAX_BYTES` of files are parsed,
+and a document nested deeper than `MAX_DEPTH` (or too deep for the parser's recursion) is
+refused. Both give a diagnostic whose rule id starts with `iacforge/bound/`.
 """
 
 from __future__ import annotations
@@ -20,6 +25,12 @@ from iacforge.diagnostics import Diagnostic
 from iacforge.hcl.model import LABELS, Block, TerraformModel
 
 _META = ("__start_line__", "__end_line__")
+#: Most bytes of Terraform parsed for one candidate (lark takes ~15 s and ~150 MB per MB).
+MAX_BYTES = 4 << 20
+#: Deepest nesting of blocks, objects and lists a parsed document may have (hcl2 itself
+#: stops near 230 levels of brackets; Terraform code rarely nests 10).
+MAX_DEPTH = 256
+BOUND = "iacforge/bound/"
 
 
 @dataclass(frozen=True)
@@ -27,9 +38,19 @@ class ParseOutcome:
     model: TerraformModel | None
     diagnostics: tuple[Diagnostic, ...]
 
+    @property
+    def exceeded(self) -> bool:
+        """A file was refused for its size or depth, not for its syntax."""
+        return any((d.rule_id or "").startswith(BOUND) for d in self.diagnostics)
+
 
 def parse_files(files: dict[str, str]) -> ParseOutcome:
     """Parse every `.tf` / `.tf.json` file; the model is None when any file fails."""
+    size = sum(len(text.encode("utf-8", "surrogatepass")) for text in files.values())
+    if size > MAX_BYTES:
+        return ParseOutcome(None, (Diagnostic(
+            "error", f"{size} bytes of Terraform (at most {MAX_BYTES} are parsed)",
+            rule_id=BOUND + "size"),))
     blocks: list[Block] = []
     problems: list[Diagnostic] = []
     for name in sorted(files):
@@ -49,6 +70,21 @@ class _FileError(Exception):
 
 
 def _parse_one(name: str, text: str) -> list[Block]:
+    try:
+        doc = _document(name, text)
+        too_deep = _depth(doc) > MAX_DEPTH
+    except RecursionError:
+        too_deep = True
+    if too_deep:
+        raise _FileError(Diagnostic("error", f"nested more than {MAX_DEPTH} levels deep",
+                                    "refused before anything else walks it", name,
+                                    rule_id=BOUND + "depth"))
+    if name.endswith(".tf.json"):
+        return _blocks(name, {k: v if isinstance(v, list) else [v] for k, v in doc.items()})
+    return _blocks(name, doc)
+
+
+def _document(name: str, text: str) -> dict[str, Any]:
     if name.endswith(".tf.json"):
         try:
             doc = json.loads(text)
@@ -59,15 +95,29 @@ def _parse_one(name: str, text: str) -> list[Block]:
         if not isinstance(doc, dict):
             raise _FileError(Diagnostic("error", "Invalid JSON configuration",
                                         "the top level of a .tf.json file must be an object", name))
-        return _blocks(name, {k: v if isinstance(v, list) else [v] for k, v in doc.items()})
+        return doc
     try:
-        doc = hcl2.loads(text + "\n")
+        return hcl2.loads(text + "\n")
     except UnexpectedInput as exc:
         raise _FileError(_syntax_diagnostic(name, exc)) from None
-    except Exception as exc:  # the parser raises bare errors on some inputs (deep nesting, …)
+    except (RecursionError, MemoryError):
+        raise  # a bound, not a syntax error: the caller decides
+    except Exception as exc:  # the parser raises bare errors on some inputs
         raise _FileError(Diagnostic("error", "Unparseable HCL", f"{type(exc).__name__}: {exc}",
                                     name)) from None
-    return _blocks(name, doc)
+
+
+def _depth(doc: Any) -> int:
+    """How deeply dicts and lists nest in `doc`, found without recursion."""
+    deepest, stack = 0, [(doc, 1)]
+    while stack:
+        node, depth = stack.pop()
+        deepest = max(deepest, depth)
+        if deepest > MAX_DEPTH:
+            break
+        children = node.values() if isinstance(node, dict) else node
+        stack += [(c, depth + 1) for c in children if isinstance(c, dict | list)]
+    return deepest
 
 
 def _syntax_diagnostic(name: str, exc: UnexpectedInput) -> Diagnostic:

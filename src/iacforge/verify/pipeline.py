@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Iterable, Sequence
 from types import ModuleType
@@ -12,6 +13,7 @@ from iacforge.config import Settings
 from iacforge.diagnostics import Diagnostic, StageResult
 from iacforge.errors import IacforgeError, SetupError
 from iacforge.hcl.normalise import normalise
+from iacforge.verify import bounded
 from iacforge.verify.context import StageContext
 from iacforge.verify.intent_policy import IntentPolicy
 from iacforge.verify.sandbox import sandbox_problem
@@ -24,6 +26,14 @@ _EMULATOR_STAGES = frozenset({"plan"})
 #: Every stage after this one judges only what it let through (terraform runs candidates,
 #: checkov evaluates their expressions in-process), and nothing runs after an `unsafe`.
 _GATE = "screen"
+#: Stages that run Python or Rust code on the candidate (or the task's policy) in-process: each
+#: runs in a worker bounded in memory and time (verify/bounded.py).
+_BOUNDED = frozenset({"parse", "screen", "intent", "security", "lint"})
+#: Stages whose bound, when exceeded, says nothing about the candidate: intent evaluates the
+#: task's policy, so running out there is the verifier's failure (`error`), not `unsafe`.
+_NOT_THE_CANDIDATES = frozenset({"intent"})
+#: The bounded stages that read the plan JSON; the others are not sent it.
+_READS_PLAN = frozenset({"intent"})
 
 
 def resolve_stages(names: Iterable[str] | None, *, with_intent: bool) -> tuple[str, ...]:
@@ -156,12 +166,41 @@ def _blocked_by(stage: ModuleType, results: list[StageResult]) -> str | None:
 def _timed(stage: ModuleType, ctx: StageContext) -> StageResult:
     start = time.monotonic()
     try:
-        result = stage.run(ctx)
+        result = _bounded(stage, ctx) if stage.ID in _BOUNDED else stage.run(ctx)
     except SetupError:
         raise  # the machine, not this candidate: every candidate would fail the same way
+    except bounded.BoundExceeded as exc:
+        result = _exceeded(stage.ID, exc, ctx.settings.timeout)
     except Exception as exc:  # a verifier bug must cost one verdict, never the batch
+        detail = str(exc) if isinstance(exc, bounded.StepError) else f"{type(exc).__name__}: {exc}"
         result = StageResult(stage.ID, "error", (Diagnostic(
-            "error", f"{stage.ID} could not run", f"{type(exc).__name__}: {exc}",
-            rule_id=f"iacforge/{stage.ID}"),))
+            "error", f"{stage.ID} could not run", detail, rule_id=f"iacforge/{stage.ID}"),))
     elapsed = time.monotonic() - start
     return StageResult(result.stage, result.status, result.diagnostics, elapsed, result.metrics)
+
+
+def _bounded(stage: ModuleType, ctx: StageContext) -> StageResult:
+    """`stage.run(ctx)` in a bounded worker, with the artefacts it made copied back to `ctx`."""
+    sent = dataclasses.replace(ctx, terraform=None,
+                               plan=ctx.plan if stage.ID in _READS_PLAN else None)
+    result, model, rego = bounded.run(_run_stage, stage.ID, sent, timeout=ctx.settings.timeout)
+    ctx.model, ctx.rego = model, rego
+    return result
+
+
+def _run_stage(name: str, ctx: StageContext) -> tuple[StageResult, object, object]:
+    """In the worker: run one stage and hand back its result and the artefacts it may set."""
+    result = STAGES[name].run(ctx)
+    return result, ctx.model, ctx.rego
+
+
+def _exceeded(name: str, exc: bounded.BoundExceeded, timeout: float) -> StageResult:
+    """The result of a stage whose worker hit a bound: `unsafe` when the candidate made it run
+    out of memory or stack; `error` when the cause may be the verifier's (time under load, a
+    crash, the task's own policy)."""
+    by_candidate = exc.kind in ("memory", "depth") and name not in _NOT_THE_CANDIDATES
+    budget = {"memory": f"{bounded.MEMORY_BUDGET >> 20} MiB of memory",
+              "time": f"{timeout:g} s"}.get(exc.kind, "its bounds")
+    return StageResult(name, "unsafe" if by_candidate else "error", (Diagnostic(
+        "error", f"{name} exceeded a bound: {exc}", f"the {name} step runs in a worker "
+        f"limited to {budget}", rule_id=f"iacforge/bound/{exc.kind}"),))

@@ -33,6 +33,8 @@ def run(ctx: StageContext) -> StageResult:
             skip_comments=bool(ctx.extras.get("honour_skip_comments", False)),
         )
     except checkov_scan.ScanError as exc:
+        if isinstance(exc.__cause__, MemoryError | RecursionError):
+            raise exc.__cause__ from None  # a bound the candidate exceeded (verify/bounded.py)
         diagnostic = Diagnostic("error", "checkov could not scan the configuration", str(exc))
         return StageResult(ID, "error", (diagnostic,), time.monotonic() - start)
     addresses = _addresses(ctx.model or parse_files(ctx.candidate.files).model)
