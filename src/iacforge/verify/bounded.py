@@ -68,6 +68,11 @@ def run(fn: Callable[..., Any], *args: Any, timeout: float) -> Any:
     return _POOL.call(fn, args, timeout)
 
 
+def close() -> None:
+    """End every idle worker and the template (a later `run` starts them again)."""
+    _POOL.close()
+
+
 class _Worker:
     """One worker process and the parent's end of its socket."""
 
@@ -82,6 +87,8 @@ class _Worker:
         except (OSError, EOFError):
             answered = True  # the worker is gone: recv() below says so
         if not answered:
+            with contextlib.suppress(ProcessLookupError):  # alive until now: still ours
+                os.kill(self.pid, signal.SIGKILL)
             self.stop()
             raise BoundExceeded("time", f"did not finish within {timeout:g} s")
         try:
@@ -98,10 +105,8 @@ class _Worker:
         raise value
 
     def stop(self) -> None:
-        """Kill the worker if it still runs (the template reaps it)."""
+        """Close the socket: a worker waiting for a call ends (the template reaps it)."""
         self.alive = False
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(self.pid, signal.SIGKILL)
         self.conn.close()
 
 
@@ -154,6 +159,20 @@ class _Pool:
             self._socket = ours
         assert self._socket is not None
         return self._socket
+
+    def close(self) -> None:
+        while not self._idle.empty():
+            self._idle.get_nowait().stop()
+        with self._lock:
+            if self._socket is not None:
+                self._socket.close()  # the template sees its stdin end, and exits
+            if self._template is not None:
+                try:
+                    self._template.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    self._template.kill()
+                    self._template.wait()
+            self._template = self._socket = None
 
     def _close(self) -> None:
         if self._template is not None:

@@ -55,4 +55,5 @@ def from_json_stream(out: ProcessResult, *, rule_id: str) -> list[Diagnostic]:
 def fallback(out: ProcessResult, *, summary: str, rule_id: str) -> Diagnostic:
     """A Diagnostic for output terraform did not structure (crashes, usage errors)."""
     text = (out.stderr or out.stdout).strip()
-    return Diagnostic("error", summary, text[-2000:], rule_id=rule_id)
+    return Diagnostic("error", summary, text[-2000:] or f"exit code {out.returncode}, no output",
+                      rule_id=rule_id)

@@ -36,9 +36,9 @@ def run(ctx: StageContext) -> StageResult:
             f"no answer within {ctx.settings.timeout:.0f} s", rule_id=RULE),))
     found = from_json_stream(out, rule_id=RULE)
     if out.returncode != 0:
-        if not found:
+        if not any(d.severity == "error" for d in found):  # a crash, maybe after a warning
             return StageResult(ID, "error", (fallback(out, summary="terraform plan crashed",
-                                                      rule_id=RULE),))
+                                                      rule_id=RULE), *found))
         trouble = any(t in (d.summary + d.detail).lower() for d in found
                       for t in _EMULATOR_TROUBLE)
         return StageResult(ID, "error" if trouble else "fail", tuple(found))

@@ -24,9 +24,11 @@ def run(ctx: StageContext) -> StageResult:
     if ctx.model.of_kind("module"):
         got = ctx.terraform.run(["get", "-no-color"], ctx.workdir)
         if got.returncode != 0:
-            status = "error" if got.timed_out else "fail"
-            return StageResult(ID, status, (fallback(got, summary="terraform get failed",
-                                                     rule_id=RULE), *notes))
+            # a module it could not install prints "Error: …"; silence is terraform's own crash
+            judged = not got.timed_out and "Error:" in got.stdout + got.stderr
+            summary = "terraform get failed" if judged else "terraform get crashed"
+            return StageResult(ID, "fail" if judged else "error",
+                               (fallback(got, summary=summary, rule_id=RULE), *notes))
     out = ctx.terraform.run(["validate", "-json", "-no-color"], ctx.workdir)
     if out.timed_out:
         return StageResult(ID, "error", (Diagnostic(
@@ -39,6 +41,11 @@ def run(ctx: StageContext) -> StageResult:
                                                   rule_id=RULE), *notes))
     found = tuple(from_terraform(d, rule_id=RULE) for d in report.get("diagnostics", []))
     status = "pass" if report.get("valid") else "fail"
+    if (out.returncode != 0) != (status == "fail") or (
+            status == "fail" and not any(d.severity == "error" for d in found)):
+        # an exit code that contradicts the report, or a failure with no error to show
+        return StageResult(ID, "error", (fallback(out, summary="terraform validate crashed",
+                                                  rule_id=RULE), *found, *notes))
     return StageResult(ID, status, (*found, *notes),
                        metrics={"errors": report.get("error_count", 0),
                                 "warnings": report.get("warning_count", 0)})
