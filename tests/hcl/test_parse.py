@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from iacforge.hcl.parse import parse_files
+from iacforge.hcl.parse import MAX_BYTES, parse_files
 
 MAIN = """\
 variable "region" {
@@ -102,11 +102,20 @@ def test_json_that_is_not_an_object_is_an_error():
     assert diagnostic.summary == "Invalid JSON configuration"
 
 
-def test_input_that_breaks_the_parser_is_a_diagnostic_not_a_crash():
-    deep = "locals {\n  x = " + "[" * 3000 + "]" * 3000 + "\n}\n"
-    (diagnostic,) = parse_files({"main.tf": deep}).diagnostics
-    assert diagnostic.summary == "Unparseable HCL"
-    assert "RecursionError" in diagnostic.detail
+@pytest.mark.parametrize("name, text", [
+    ("main.tf", "locals {\n  x = " + "[" * 3000 + "]" * 3000 + "\n}\n"),
+    ("main.tf.json", '{"locals": {"x": ' + "[" * 300 + "]" * 300 + "}}"),
+])
+def test_input_nested_too_deeply_is_refused_as_a_bound_not_a_crash(name, text):
+    outcome = parse_files({name: text})
+    (diagnostic,) = outcome.diagnostics
+    assert (diagnostic.rule_id, diagnostic.file) == ("iacforge/bound/depth", name)
+    assert outcome.exceeded
+
+
+def test_more_than_the_parse_bound_is_refused_unparsed():
+    outcome = parse_files({"main.tf": "#" * MAX_BYTES + "\n"})
+    assert [d.rule_id for d in outcome.diagnostics] == ["iacforge/bound/size"]
 
 
 @pytest.mark.parametrize("text", ["", "# only a comment\n", "locals {}\n"])
