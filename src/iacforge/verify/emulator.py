@@ -305,8 +305,8 @@ def _python_paths() -> list[Path]:
     """What this interpreter and its packages need, to be seen read-only in the sandbox."""
     found = {Path(sys.prefix), Path(sys.base_prefix), Path(sys.executable).parent,
              Path(os.path.realpath(sys.executable)).parent}
-    found |= {Path(p) for p in sys.path if p and os.path.isdir(p)}
-    return sorted(found)
+    found |= {Path(p) for p in sys.path if os.path.isabs(p) and os.path.isdir(p)}
+    return [p for p in sorted(found) if not any(p != q and p.is_relative_to(q) for q in found)]
 
 
 def _free_port() -> int:
