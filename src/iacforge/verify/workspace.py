@@ -88,7 +88,7 @@ def scratch_dir() -> Path:
     with _scratch_lock:
         pid = os.getpid()
         if pid not in _scratch:
-            base = _private(Path(Settings.from_env().cache_dir) / "scratch")
+            base = private_dir(Path(Settings.from_env().cache_dir) / "scratch")
             _reap(base)
             path = base / f"{pid}-{_start_time(pid)}"
             path.mkdir(mode=0o700, exist_ok=True)
@@ -97,7 +97,7 @@ def scratch_dir() -> Path:
         return _scratch[pid]
 
 
-def _private(path: Path) -> Path:
+def private_dir(path: Path) -> Path:
     """`path` as a directory only we can use, or SetupError if someone else could."""
     path.mkdir(mode=0o700, parents=True, exist_ok=True)
     info = os.lstat(path)
