@@ -5,6 +5,7 @@
 True
 """
 
+import iacforge._lark_cache  # noqa: F401 -- first: before anything imports hcl2
 from iacforge._version import __version__
 from iacforge.candidate import Candidate
 from iacforge.certificate import Certificate

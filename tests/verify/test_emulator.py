@@ -105,7 +105,7 @@ def test_child_gets_a_clean_env(monkeypatch):
     with MotoServer() as server:
         raw = Path(f"/proc/{server.pid}/environ").read_bytes().split(b"\0")
     env = dict(item.decode().split("=", 1) for item in raw if item)
-    assert set(env) == {"PATH", "HOME", "LANG", "MOTO_AMIS_PATH"}
+    assert set(env) == {"PATH", "HOME", "LANG", "MOTO_AMIS_PATH", "MOTO_PORT"}
     assert env["HOME"] != os.environ.get("HOME")
 
 

@@ -91,12 +91,20 @@ def test_the_command_line_isolates_everything(box, work):
     assert argv[0].endswith("bwrap")
     for flag in ("--unshare-net", "--unshare-pid", "--unshare-ipc", "--die-with-parent"):
         assert flag in argv
-    binds = [argv[i + 1] for i, a in enumerate(argv) if a == "--bind"]
+    outer = argv[:argv.index("--")]  # as root, an inner bwrap binds the outer view
+    binds = [outer[i + 1] for i, a in enumerate(outer) if a == "--bind"]
     assert binds == [str(work)]  # the only writable host path
     assert argv[argv.index("prlimit") + 1:][-3:] == ["--", "terraform", "plan"]
     assert "--nproc=48" in argv and "--core=0" in argv
     assert ("setpriv" in argv) == ROOT
-    assert ("--disable-userns" in argv) != ROOT
+    assert ("--disable-userns" in argv) == (box.nested or not ROOT)
+
+
+def test_no_command_can_create_a_user_namespace(box, work):
+    out = sh(box, work, "unshare -U true && echo created || echo refused")
+    assert out.stdout.split()[-1:] == ["refused"], out.stdout + out.stderr
+    if ROOT and not box.nested:  # only where the kernel gives unprivileged users none
+        assert not sandbox.nests(box.bwrap)
 
 
 def test_only_loopback_emulator_endpoints_are_relayed():
@@ -233,7 +241,7 @@ def test_as_another_user_the_sandbox_uses_a_user_namespace():
     src = Path(sandbox.__file__).parents[1]
     (package / "verify").mkdir(parents=True)
     for name in ("config.py", "errors.py", "verify/sandbox.py", "verify/relay.py",
-                 "verify/process.py"):
+                 "verify/process.py", "verify/workspace.py"):
         shutil.copy(src / name, package / name)
     (package / "__init__.py").touch()
     (package / "verify/__init__.py").touch()

@@ -39,7 +39,7 @@ from iacforge.hcl.parse import parse_files
 from iacforge.verify.batch_eligible import root_only
 from iacforge.verify.batch_layout import Layout, Member, files_key, make_member
 from iacforge.verify.batch_run import BatchRun, Recording
-from iacforge.verify.emulator import aws_env
+from iacforge.verify.emulator import aws_env, new_account_id
 from iacforge.verify.intent_policy import IntentPolicy
 from iacforge.verify.offline import offline_gaps
 from iacforge.verify.process import ProcessResult
@@ -117,10 +117,12 @@ def record(verifier: Verifier, jobs: dict[str, Job], *,
     plan = {m.index for m, job in zip(members, jobs.values(), strict=True) if job.plan}
     members.sort(key=lambda m: m.group_key or ("", 0))  # same provider block, same batch
     batches = split(members, batch_size, verifier.settings.workers)
-    env = aws_env(_emulator_endpoint(), verifier.settings.region) if plan else {}
+    endpoint = _emulator_endpoint() if plan else None
 
     def run(batch: list[Member]) -> dict[int, Recording]:
         layout = Layout({m.index: m for m in batch})
+        env = (aws_env(endpoint, verifier.settings.region, new_account_id())  # one per batch
+               if endpoint else {})
         runner = BatchRun(verifier.terraform, layout, env=env, timeout=verifier.settings.timeout)
         return runner.run(plan & set(layout.members))
 

@@ -34,6 +34,7 @@ from iacforge.verify.batch_layout import Layout
 from iacforge.verify.plan_split import split_plan
 from iacforge.verify.process import ProcessResult
 from iacforge.verify.terraform import Terraform
+from iacforge.verify.workspace import scratch_dir
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +62,7 @@ class BatchRun:
 
     def run(self, plan: set[int]) -> dict[int, Recording]:
         """Validate every member, then plan those in `plan` that validated."""
-        workdir = Path(tempfile.mkdtemp(prefix="iacforge-batch-"))
+        workdir = Path(tempfile.mkdtemp(prefix="batch-", dir=scratch_dir()))
         try:
             self.tf.link(workdir)
             self.layout.write_children(workdir)

@@ -4,6 +4,13 @@ Data sources such as `aws_ami`, `aws_availability_zones` and `aws_caller_identit
 plan time; `aws_env()` points every AWS endpoint of a terraform process at a moto server on
 127.0.0.1 instead. One server is shared per process (`shared_server()`); it is stopped at
 interpreter exit and on SIGTERM/SIGINT, and the kernel kills it if we die any other way.
+
+The server runs in the sandbox (sandbox.py) where this machine has one: its network namespace
+holds only loopback, and it listens on a unix socket, which a `relay.Gateway` makes the host's
+loopback port. Whatever a candidate asks of it (an SNS subscription to an http endpoint, an
+EventBridge API destination, a Lambda to invoke) it can reach no address at all, by
+construction rather than by a list of refused forms. Each candidate run has an emulated
+account of its own (`new_account_id`), so no run sees another's resources.
 """
 
 from __future__ import annotations
@@ -37,6 +44,8 @@ from typing import Any
 from xml.etree import ElementTree
 
 from iacforge.errors import SetupError
+from iacforge.verify import relay, sandbox
+from iacforge.verify.workspace import scratch_dir
 
 #: Our additions to moto's AMI catalogue (made-up ids, plausible names and dates).
 CATALOGUE = Path(__file__).with_name("amis.json")
@@ -48,6 +57,8 @@ _NAME_DATE = re.compile(r"(20\d\d)\.?([01]\d)\.?([0-3]\d)")
 _UNDATED = "2017-01-01T00:00:00.000Z"
 _PR_SET_PDEATHSIG = 1
 _PORT_ATTEMPTS = 3
+#: The server's limits in the sandbox: no CPU budget (it lives as long as we do), many threads.
+_LIMITS = sandbox.Limits(cpu_seconds=None, processes=4096)
 # Requests to our own loopback server must never go through a host proxy (HTTP_PROXY & co.).
 _OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
@@ -59,10 +70,14 @@ class MotoServer:
     ...     env = aws_env(moto.endpoint, "us-east-1")  # hand to terraform, plus PATH and HOME
     """
 
-    def __init__(self, *, startup_timeout: float = 30.0, grace: float = 5.0) -> None:
+    def __init__(self, *, startup_timeout: float = 30.0, grace: float = 5.0,
+                 isolated: bool | None = None) -> None:
         self.startup_timeout = startup_timeout
         self.grace = grace
+        #: Run in the sandbox; None: where this machine has one (else on the host's network).
+        self.isolated = isolated
         self.port: int | None = None
+        self._gateway: relay.Gateway | None = None
         self._proc: subprocess.Popen[bytes] | None = None
         self._tmp: Path | None = None
         self._owner = os.getpid()
@@ -97,12 +112,19 @@ class MotoServer:
             return self
         self.stop()
         self._owner = os.getpid()
-        self._tmp = Path(tempfile.mkdtemp(prefix="iacforge-moto-"))
+        self._tmp = Path(tempfile.mkdtemp(prefix="moto-", dir=scratch_dir()))
         amis = self._tmp / "amis.json"
         amis.write_text(json.dumps(merged_catalogue()))
-        for _ in range(_PORT_ATTEMPTS):
-            self.port = _free_port()
-            self._spawn(amis)
+        isolated = self.isolated if self.isolated is not None else sandbox.probe() is None
+        for _ in range(1 if isolated else _PORT_ATTEMPTS):
+            if isolated:
+                self._gateway = relay.Gateway(str(self._tmp / "moto.sock"))
+                self.port = self._gateway.port
+                self._spawn(amis, self._sandboxed(f"unix://{self._gateway.path}"))
+            else:
+                self.port = _free_port()
+                self._spawn(amis, [sys.executable, "-m", "moto.server", "-H", _HOST,
+                                   "-p", str(self.port)])
             if self._wait_ready():
                 return self
         log = self._log_tail()
@@ -127,16 +149,26 @@ class MotoServer:
         proc, self._proc = self._proc, None
         if proc is not None:
             _terminate_group(proc, self.grace)
+        if self._gateway is not None:
+            self._gateway.close()
+            self._gateway = None
         self._release.set()
         if self._tmp is not None:
             shutil.rmtree(self._tmp, ignore_errors=True)
             self._tmp = None
 
-    def _spawn(self, amis: Path) -> None:
+    def _sandboxed(self, host: str) -> list[str]:
+        """moto's command line in the sandbox: only loopback, this server's files writable."""
         assert self._tmp is not None
-        argv = [sys.executable, "-m", "moto.server", "-H", _HOST, "-p", str(self.port)]
+        (self._tmp / "moto.log").touch()
+        box = sandbox.Sandbox(readonly=_python_paths(), limits=_LIMITS)
+        argv = [sys.executable, "-m", "moto.server", "-H", host]
+        return box.prepare(argv, cwd=self._tmp, env={})
+
+    def _spawn(self, amis: Path, argv: list[str]) -> None:
+        assert self._tmp is not None
         env = {"PATH": _PATH, "HOME": str(self._tmp), "LANG": "C.UTF-8",
-               "MOTO_AMIS_PATH": str(amis)}
+               "MOTO_AMIS_PATH": str(amis), "MOTO_PORT": str(self.port)}
         log_path, release = self._tmp / "moto.log", threading.Event()
         spawned: queue.SimpleQueue[subprocess.Popen[bytes] | BaseException] = queue.SimpleQueue()
 
@@ -267,6 +299,14 @@ def merged_catalogue() -> list[dict[str, Any]]:
 def _date_from_name(name: str) -> str:
     match = _NAME_DATE.search(name)
     return f"{match[1]}-{match[2]}-{match[3]}T00:00:00.000Z" if match else _UNDATED
+
+
+def _python_paths() -> list[Path]:
+    """What this interpreter and its packages need, to be seen read-only in the sandbox."""
+    found = {Path(sys.prefix), Path(sys.base_prefix), Path(sys.executable).parent,
+             Path(os.path.realpath(sys.executable)).parent}
+    found |= {Path(p) for p in sys.path if os.path.isabs(p) and os.path.isdir(p)}
+    return [p for p in sorted(found) if not any(p != q and p.is_relative_to(q) for q in found)]
 
 
 def _free_port() -> int:

@@ -9,6 +9,9 @@ exactly that one port and nothing else:
   exits with COMMAND's status;
 - on the host, a `Bridge` serves that unix socket by connecting to the emulator's TCP port.
 
+The emulator itself runs sandboxed too, listening on a unix socket only; a `Gateway` gives
+the host its loopback TCP port.
+
 Stdlib only, no iacforge imports: the inside end runs under the system python in the sandbox.
 """
 
@@ -68,9 +71,9 @@ class Bridge:
     ...     bridge.path  # bind-mount this into a sandbox
     """
 
-    def __init__(self, port: int) -> None:
+    def __init__(self, port: int, *, parent: str | None = None) -> None:
         self.port = port
-        self._dir = tempfile.mkdtemp(prefix="iacforge-bridge-")
+        self._dir = tempfile.mkdtemp(prefix="bridge-", dir=parent)
         self.path = os.path.join(self._dir, f"{port}.sock")
         self._listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         self._listener.bind(self.path)
@@ -98,6 +101,28 @@ class Bridge:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+class Gateway:
+    """The host end of a server that listens on the unix socket `path` only: a free loopback
+    TCP port (`port`) whose every connection is forwarded to that socket."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self._listener = socket.create_server(("127.0.0.1", 0), backlog=128)
+        self.port: int = self._listener.getsockname()[1]
+        threading.Thread(target=_serve, args=(self._listener, self._connect), daemon=True,
+                         name=f"iacforge-gateway-{self.port}").start()
+
+    def _connect(self) -> socket.socket:
+        upstream = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        upstream.connect(self.path)
+        return upstream
+
+    def close(self) -> None:
+        with contextlib.suppress(OSError):
+            self._listener.shutdown(socket.SHUT_RDWR)
+        self._listener.close()
 
 
 def main(argv: list[str]) -> int:

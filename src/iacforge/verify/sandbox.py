@@ -13,13 +13,18 @@ Every command runs under `bwrap` with:
 - the environment the caller hands in and nothing else (terraform.py builds a clean one);
 - no privilege: as root, a per-workspace uid with no capabilities (via `setpriv`), so that no
   root-owned file is readable even if it were visible and the process limit applies; as
-  another user, that user in a user namespace which may not create further ones;
+  another user, that user in a user namespace. Either way the command may not create user
+  namespaces of its own (`--disable-userns`; as root through a second, unprivileged bwrap
+  inside the first, where this kernel lets unprivileged users have user namespaces at all:
+  where it does not, the sandbox uid cannot make one either);
 - rlimits set by `prlimit` (CPU seconds, address space, processes, file size, open files, no
   core dumps), and the wall-clock timeout of `run_process`, which kills bwrap's process group;
   `--die-with-parent` and the pid namespace then take every process of the sandbox with it.
 
 `sandbox_runner(settings, readonly=...)` gives terraform.py its runner: this sandbox, or, when
-it cannot work on this machine, plain `run_process` only if `Settings.allow_unsandboxed`.
+it cannot work on this machine, plain `run_process` only if `Settings.allow_unsandboxed`. The
+AWS emulator runs in the same kind of sandbox (emulator.py), so that nothing a candidate makes
+it do can reach an address of the candidate's choosing either.
 """
 
 from __future__ import annotations
@@ -40,6 +45,7 @@ from iacforge.config import Settings
 from iacforge.errors import SetupError
 from iacforge.verify import relay
 from iacforge.verify.process import ProcessResult, run_process
+from iacforge.verify.workspace import scratch_dir
 
 #: Sandbox uids used when iacforge runs as root: far above any real account.
 UID_BASE = 1_900_000_000
@@ -62,7 +68,7 @@ class SandboxUnavailable(SetupError):
 class Limits:
     """Resource limits of every process in the sandbox (rlimits, so per process)."""
 
-    cpu_seconds: int = 600
+    cpu_seconds: int | None = 600  # None: no CPU limit (a long-lived server)
     memory_bytes: int = 8 << 30  # address space; the AWS provider maps ~2 GB at start
     processes: int = 512  # threads count too; terraform and the provider run ~60
     file_bytes: int = 1 << 30
@@ -75,7 +81,8 @@ class Limits:
         return cls(cpu_seconds=max(60, int(2 * timeout)))
 
     def prlimit(self) -> list[str]:
-        return ["prlimit", f"--cpu={self.cpu_seconds}", f"--as={self.memory_bytes}",
+        cpu = "unlimited" if self.cpu_seconds is None else self.cpu_seconds
+        return ["prlimit", f"--cpu={cpu}", f"--as={self.memory_bytes}",
                 f"--nproc={self.processes}", f"--fsize={self.file_bytes}",
                 f"--nofile={self.open_files}", "--core=0", "--"]
 
@@ -89,7 +96,7 @@ class Sandbox:
     """
 
     def __init__(self, *, readonly: Iterable[Path] = (), limits: Limits | None = None,
-                 bwrap: str = "bwrap") -> None:
+                 bwrap: str = "bwrap", nested: bool | None = None) -> None:
         found = shutil.which(bwrap)
         if not found:
             raise SandboxUnavailable(f"bubblewrap ({bwrap!r}) is not on PATH; {_HELP}")
@@ -98,19 +105,25 @@ class Sandbox:
             Path(p) for p in readonly if not Path(p).is_relative_to("/usr")))
         self.limits = limits or Limits()
         self.as_root = os.geteuid() == 0
+        #: As root: a second, unprivileged bwrap that forbids user namespaces (see `nests`).
+        self.nested = self.as_root and (nests(self.bwrap) if nested is None else nested)
         self.python = shutil.which("python3", path="/usr/bin:/bin") or \
             os.path.realpath(sys.executable)
 
     def run(self, argv: list[str], *, cwd: Path, env: dict[str, str], timeout: float,
             stdin: str | None = None) -> ProcessResult:
         """Run `argv` in the sandbox with `cwd` as its only writable host directory."""
+        command = self.prepare(argv, cwd=cwd, env=env)
+        return run_process(command, cwd=cwd, env=env, timeout=timeout, stdin=stdin)
+
+    def prepare(self, argv: list[str], *, cwd: Path, env: Mapping[str, str]) -> list[str]:
+        """The command line that runs `argv` sandboxed in `cwd` (handed to the sandbox uid)."""
         cwd = Path(os.path.abspath(cwd))  # as the caller names it (HOME is below it)
         sockets = {port: shared_bridge(port).path for port in loopback_ports(env)}
         uid = sandbox_uid(cwd) if self.as_root else None
         if uid is not None:
             _give(cwd, uid)
-        command = self.command(argv, cwd=cwd, sockets=sockets, uid=uid)
-        return run_process(command, cwd=cwd, env=env, timeout=timeout, stdin=stdin)
+        return self.command(argv, cwd=cwd, sockets=sockets, uid=uid)
 
     def command(self, argv: Sequence[str], *, cwd: Path,
                 sockets: Mapping[int, str] | None = None, uid: int | None = None) -> list[str]:
@@ -121,7 +134,7 @@ class Sandbox:
             out += ["--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID",
                     "--cap-add", "CAP_SETPCAP"]
         else:
-            out += ["--unshare-user", "--disable-userns"]
+            out += _NO_USERNS
         out += ["--ro-bind", "/usr", "/usr", *_host_layout(), "--proc", "/proc", "--dev", "/dev",
                 "--perms", "1777", "--size", str(self.limits.tmp_bytes), "--tmpfs", "/tmp"]
         sockets = sockets or {}
@@ -140,6 +153,8 @@ class Sandbox:
         if uid is not None:
             out += ["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups",
                     "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs", "--"]
+            if self.nested:
+                out += nested_bwrap(self.bwrap)
         out += self.limits.prlimit()
         if sockets:
             out += [self.python, "-I", "-S", str(relay_file)]
@@ -153,6 +168,27 @@ class Sandbox:
         if not sockets or self.python.startswith("/usr/"):
             return []
         return [Path(sys.base_prefix)]
+
+
+_NO_USERNS = ["--unshare-user", "--disable-userns"]
+
+
+def nested_bwrap(bwrap: str) -> list[str]:
+    """The inner, unprivileged bwrap of the root sandbox: the same view, no user namespaces."""
+    return [bwrap, *_NO_USERNS, "--bind", "/", "/", "--die-with-parent", "--"]
+
+
+@functools.cache
+def nests(bwrap: str) -> bool:
+    """Whether, as root, an unprivileged bwrap can run inside the sandbox (tried once).
+
+    It cannot where the kernel gives unprivileged users no user namespaces, and there the
+    sandbox uid cannot create one either, so nothing is lost without it.
+    """
+    with tempfile.TemporaryDirectory(prefix="nest-", dir=scratch_dir()) as tmp:
+        out = Sandbox(bwrap=bwrap, nested=True).run(
+            ["true"], cwd=Path(tmp), env={"PATH": "/usr/bin:/bin"}, timeout=30)
+    return out.returncode == 0
 
 
 def loopback_ports(env: Mapping[str, str]) -> list[int]:
@@ -213,7 +249,7 @@ def shared_bridge(port: int) -> relay.Bridge:
     with _bridges_lock:
         key = (os.getpid(), port)
         if key not in _bridges:
-            _bridges[key] = relay.Bridge(port)
+            _bridges[key] = relay.Bridge(port, parent=str(scratch_dir()))
         return _bridges[key]
 
 
@@ -224,7 +260,7 @@ def probe(bwrap: str = "bwrap") -> str | None:
         box = Sandbox(bwrap=bwrap)
     except SandboxUnavailable as exc:
         return str(exc)
-    with tempfile.TemporaryDirectory(prefix="iacforge-probe-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="probe-", dir=scratch_dir()) as tmp:
         out = box.run(["true"], cwd=Path(tmp), env={"PATH": "/usr/bin:/bin"}, timeout=30)
     if out.returncode != 0:
         return (f"bubblewrap cannot create the sandbox here (exit {out.returncode}: "

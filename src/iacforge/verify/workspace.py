@@ -1,12 +1,23 @@
-"""Workspace: a scratch directory holding one candidate's normalised root module."""
+"""Workspace: a scratch directory holding one candidate's normalised root module.
+
+Every scratch file of a verifier process (workspaces, the emulator's files, relay sockets)
+lives below one private directory, `scratch_dir()`: `<cache_dir>/scratch/<pid>-<start>`,
+mode 0700, never the shared temp directory. It is removed at exit; one left by a killed
+process is removed by the next process that makes its own.
+"""
 
 from __future__ import annotations
 
+import atexit
+import os
 import shutil
+import stat
 import tempfile
+import threading
 from pathlib import Path, PurePosixPath
 
-from iacforge.errors import IacforgeError
+from iacforge.config import Settings
+from iacforge.errors import IacforgeError, SetupError
 
 
 class UnsafePath(IacforgeError):
@@ -33,7 +44,7 @@ class Workspace:
 
     def __init__(self, files: dict[str, str], *, parent: str | None = None) -> None:
         rels = {name: safe_relative(name) for name in files}
-        self.path = Path(tempfile.mkdtemp(prefix="iacforge-", dir=parent))
+        self.path = Path(tempfile.mkdtemp(prefix="ws-", dir=parent or scratch_dir()))
         for name, rel in rels.items():
             target = self.path / rel
             target.parent.mkdir(parents=True, exist_ok=True)
@@ -47,3 +58,73 @@ class Workspace:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+class HardLinked(IacforgeError):
+    """A file in a candidate directory that is a hard link: it may be another file's content."""
+
+
+def refuse_links(directory: Path) -> None:
+    """Raise UnsafePath for a symlink, or HardLinked for a file with other names, below
+    `directory`: reading either would copy a host file (say ~/.aws/credentials) into a
+    workspace. Call it before reading a candidate directory's files."""
+    for root, dirs, files in os.walk(directory):
+        for name in dirs + files:
+            path = os.path.join(root, name)
+            info = os.lstat(path)
+            if stat.S_ISLNK(info.st_mode):
+                raise UnsafePath(f"{path} is a symbolic link")
+            if stat.S_ISREG(info.st_mode) and info.st_nlink > 1:
+                raise HardLinked(f"{path} is a hard link ({info.st_nlink} names): copy the "
+                                 "file instead of linking it")
+
+
+_scratch: dict[int, Path] = {}
+_scratch_lock = threading.Lock()
+
+
+def scratch_dir() -> Path:
+    """This process's private scratch directory, made (and stale ones reaped) on first use."""
+    with _scratch_lock:
+        pid = os.getpid()
+        if pid not in _scratch:
+            base = private_dir(Path(Settings.from_env().cache_dir) / "scratch")
+            _reap(base)
+            path = base / f"{pid}-{_start_time(pid)}"
+            path.mkdir(mode=0o700, exist_ok=True)
+            _scratch[pid] = path
+            atexit.register(_remove_scratch, pid)
+        return _scratch[pid]
+
+
+def private_dir(path: Path) -> Path:
+    """`path` as a directory only we can use, or SetupError if someone else could."""
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    info = os.lstat(path)
+    if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.geteuid():
+        raise SetupError(f"{path} is not a directory of this user: remove it")
+    if info.st_mode & 0o077:
+        os.chmod(path, 0o700)
+    return path
+
+
+def _start_time(pid: int) -> str:
+    """When `pid` started (clock ticks since boot), so a reused pid is not taken for it."""
+    try:
+        with open(f"/proc/{pid}/stat") as handle:
+            return handle.read().rsplit(")", 1)[1].split()[19]
+    except (OSError, IndexError):
+        return "0"
+
+
+def _reap(base: Path) -> None:
+    """Remove the scratch directories of processes that no longer run."""
+    for entry in base.iterdir():
+        pid, _, start = entry.name.partition("-")
+        if pid.isdigit() and _start_time(int(pid)) != start:
+            shutil.rmtree(entry, ignore_errors=True)
+
+
+def _remove_scratch(pid: int) -> None:
+    if os.getpid() == pid:
+        shutil.rmtree(_scratch.pop(pid), ignore_errors=True)

@@ -7,6 +7,7 @@ import pytest
 from iacforge.candidate import Candidate
 from iacforge.config import Settings
 from iacforge.verify.context import StageContext
+from iacforge.verify.emulator import shared_server
 from iacforge.verify.stages import plan
 from iacforge.verify.terraform import Terraform
 from iacforge.verify.workspace import Workspace
@@ -56,8 +57,8 @@ def test_without_an_emulator_plan_is_an_error(tmp_path: Path):
 
 def test_a_plan_that_times_out_is_an_error_not_a_fail():
     with Workspace(QUEUE) as workspace:
-        # nothing listens there; the timeout strikes long before any request could
-        ctx = _context(Settings(timeout=0.01), workspace.path, endpoint="http://127.0.0.1:9")
+        # the timeout strikes long before terraform could send a request
+        ctx = _context(Settings(timeout=0.01), workspace.path, endpoint=shared_server().endpoint)
         result = plan.run(ctx)
     assert result.status == "error"
     assert result.diagnostics[0].summary == "terraform plan timed out"

@@ -16,6 +16,7 @@ import json
 import os
 import shutil
 import time
+from pathlib import Path
 from typing import Any
 
 from iacforge.diagnostics import Diagnostic, StageResult
@@ -23,7 +24,7 @@ from iacforge.hcl.model import TerraformModel
 from iacforge.lint import RULES, lint
 from iacforge.lint._source import outline
 from iacforge.verify.context import StageContext
-from iacforge.verify.process import run_process
+from iacforge.verify.sandbox import sandbox_runner
 from iacforge.verify.workspace import UnsafePath, Workspace
 
 ID = "lint"
@@ -62,8 +63,9 @@ def _tflint(binary: str, ctx: StageContext, model: TerraformModel) -> list[Diagn
         argv = [binary, "--format=json", "--force", "--call-module-type=none",
                 f"--config={workspace.path / _CONFIG}"]
         argv += [f"--only={rule}" for rule in RULES]
-        env = {"PATH": os.environ.get("PATH", ""), "HOME": str(workspace.path)}
-        result = run_process(argv, cwd=workspace.path, env=env, timeout=ctx.settings.timeout)
+        env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": str(workspace.path)}
+        runner = sandbox_runner(ctx.settings, readonly=(Path(binary).resolve().parent,))
+        result = runner(argv, cwd=workspace.path, env=env, timeout=ctx.settings.timeout)
     if result.timed_out:
         raise _TflintError(f"tflint timed out after {ctx.settings.timeout:g} s")
     try:

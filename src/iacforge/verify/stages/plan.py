@@ -1,7 +1,9 @@
 """Stage plan (FV-ii): `terraform plan` succeeds offline against the AWS emulator.
 
 Data sources are read at plan time, so the plan runs with every AWS endpoint pointed at the
-verifier's own loopback emulator, with fake credentials, and nothing of the host's.
+verifier's own loopback emulator, with fake credentials, and nothing of the host's. Each run
+plans in an emulated account of its own, so that what a plan-time read finds is never another
+candidate's.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ import json
 
 from iacforge.diagnostics import Diagnostic, StageResult
 from iacforge.verify.context import StageContext
-from iacforge.verify.emulator import aws_env
+from iacforge.verify.emulator import aws_env, new_account_id
 from iacforge.verify.tf_diagnostics import fallback, from_json_stream
 
 ID = "plan"
@@ -27,7 +29,7 @@ def run(ctx: StageContext) -> StageResult:
     if ctx.aws_endpoint is None:
         return StageResult(ID, "error", (Diagnostic(
             "error", "no AWS emulator", "plan needs the loopback AWS emulator", rule_id=RULE),))
-    env = aws_env(ctx.aws_endpoint, ctx.settings.region)
+    env = aws_env(ctx.aws_endpoint, ctx.settings.region, new_account_id())
     out = ctx.terraform.run(["plan", "-input=false", "-no-color", "-json", "-lock=false",
                              "-out=tfplan"], ctx.workdir, env=env)
     if out.timed_out:
