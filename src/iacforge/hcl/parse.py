@@ -61,7 +61,9 @@ def _parse_one(name: str, text: str) -> list[Block]:
                                         "the top level of a .tf.json file must be an object", name))
         return _blocks(name, {k: v if isinstance(v, list) else [v] for k, v in doc.items()})
     try:
-        doc = hcl2.loads(text + "\n")
+        # terraform reads CRLF line ends; the parser's grammar knows only LF (a CRLF heredoc
+        # would fail at its `<<`). Lines keep their numbers.
+        doc = hcl2.loads(text.replace("\r\n", "\n") + "\n")
     except UnexpectedInput as exc:
         raise _FileError(_syntax_diagnostic(name, exc)) from None
     except Exception as exc:  # the parser raises bare errors on some inputs (deep nesting, …)
