@@ -214,6 +214,25 @@ def top_level(tokens: list[Token]) -> list[Span]:
     return spans
 
 
+_ESCAPE = re.compile(r'\\(?:[nrt"\\]|u[0-9A-Fa-f]{4}|U[0-9A-Fa-f]{8})|\$\$\{|%%\{')
+_SIMPLE = {"n": "\n", "r": "\r", "t": "\t", '"': '"', "\\": "\\"}
+
+
+def decode(text: str) -> str:
+    """A quoted HCL string's value as terraform reads it: `\\u002f`, `\\"`, `$${`, `%%{` decoded."""
+    def one(match: re.Match[str]) -> str:
+        found = match.group()
+        if found in ("$${", "%%{"):
+            return found[1:]
+        if found[1] in "uU":
+            try:
+                return chr(int(found[2:], 16))
+            except ValueError:  # beyond U+10FFFF: terraform refuses it; keep it visible
+                return found
+        return _SIMPLE[found[1]]
+    return _ESCAPE.sub(one, text) if "\\" in text or "$${" in text or "%%{" in text else text
+
+
 def line_of(text: str, offset: int) -> int:
     """The 1-based line holding `offset`."""
     return text.count("\n", 0, offset) + 1

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from iacforge.hcl.model import Block, TerraformModel
-from iacforge.verify.expressions import Span, Token, line_of, tokenize, top_level
+from iacforge.verify.expressions import Span, Token, decode, line_of, tokenize, top_level
 
 _TYPED = ("resource", "data", "ephemeral")
 
@@ -66,17 +66,20 @@ def _strings(node: Any) -> Iterator[str]:
 
 
 def typed_blocks(model: TerraformModel) -> Iterator[tuple[str, str, Block, dict]]:
-    """(kind, type, block, body) of resources, data sources (also inside `check` blocks)."""
+    """(kind, type, block, body) of resources, data sources (also inside `check` blocks).
+
+    The type is read as terraform reads a label: `"null\\u005fresource"` is `null_resource`.
+    """
     for block in model.blocks:
         if block.kind in _TYPED and block.labels:
-            yield block.kind, block.labels[0], block, block.body
+            yield block.kind, decode(block.labels[0]), block, block.body
         elif block.kind == "check":
             for entry in entries(block.body.get("data")):
                 for type_, named in entry.items():
                     for by_name in entries(named):
                         for body in by_name.values():
                             for one in entries(body):
-                                yield "data", type_, block, one
+                                yield "data", decode(type_), block, one
 
 
 def entries(value: Any) -> list[dict]:
