@@ -32,14 +32,18 @@ from iacforge.hcl.model import Block, TerraformModel
 from iacforge.verify.expressions import Call, Token, calls, decode, line_of, tokenize
 from iacforge.verify.screen_fold import fold
 from iacforge.verify.screen_locate import (
+    Source,
     address_at,
     attribute_value,
     entries,
     line_in_block,
+    literal,
     root_name,
     sources,
+    tokens_of,
     typed_blocks,
     unwrap,
+    written,
 )
 from iacforge.verify.screen_paths import HOST_PATH, path_problem, reference_at
 from iacforge.verify.screen_policy import ScreenPolicy
@@ -157,14 +161,14 @@ def _provider_uses(model: TerraformModel) -> Iterator[tuple[str, str, Block, str
 def _provisioners(model: TerraformModel, block: Block, body: dict,
                   policy: ScreenPolicy) -> Iterator[Diagnostic]:
     for entry in entries(body.get("provisioner")):
-        for written in entry:
-            kind = decode(written)
+        for label in entry:
+            kind = decode(label)
             if kind not in policy.allowed_provisioners:
                 yield _finding("provisioner", f'provisioner "{kind}" is not allowed',
                                "provisioners run commands or copy files; the verifier never "
                                "runs them", block.file,
-                               line_in_block(model, block, rf'provisioner\s*"?{re.escape(written)}|'
-                                                   rf'"{re.escape(written)}"'), block.address)
+                               line_in_block(model, block, rf'provisioner\s*"?{re.escape(label)}|'
+                                                   rf'"{re.escape(label)}"'), block.address)
 
 
 def _arguments(model: TerraformModel, block: Block, type_: str, body: dict,
@@ -186,7 +190,7 @@ def _path_arguments(model: TerraformModel, block: Block, type_: str, body: dict,
     for argument in policy.path_arguments.get(type_, ()):
         value = attribute_value(block, argument, body)
         problem = isinstance(value, str) and path_problem(
-            tokenize(value, template=True), _with_block_each(resolve, block, body),
+            tokenize(value, template=True), _with_block_each(resolve, model, block, body),
             policy.path_calls)
         if problem:
             yield _finding("host-path", f"{argument} names a path outside the configuration",
@@ -242,8 +246,8 @@ def _expanded(tokens: list[Token], resolve: Resolve, depth: int = 0) -> list[Tok
     for i in range(len(tokens)):
         reference = reference_at(tokens, i)
         value = resolve(*reference) if reference and depth < 4 else None
-        if isinstance(value, str):
-            out += _expanded(tokenize(value, template=True), resolve, depth + 1)
+        if isinstance(value, str | Source):
+            out += _expanded(tokens_of(value), resolve, depth + 1)
     return out
 
 
@@ -337,8 +341,8 @@ def _templates(model: TerraformModel, call: Call, file: str, line: int, policy: 
         index = policy.template_functions[call.name]
         argument = call.args[index] if index < len(call.args) else ()
         reference = reference_at(argument, 0) if len(argument) == 3 else None
-        value = resolve(*reference) if reference else None
-        if not isinstance(value, str) or _INTERPOLATION.search(value):
+        value = literal(resolve(*reference)) if reference else None
+        if value is None or _INTERPOLATION.search(value):
             return [_finding("host-path", f"{call.name}() renders a template the screen cannot "
                              "read", "only a variable's default or a local's literal string "
                              "is followed", file, line)]
@@ -382,8 +386,8 @@ def _resolved_texts(tokens: tuple[Token, ...], resolve: Resolve) -> Iterator[str
         if token.kind == "text":
             yield token.text
         reference = reference_at(tokens, i)
-        value = resolve(*reference) if reference else None
-        if isinstance(value, str):
+        value = literal(resolve(*reference)) if reference else None
+        if value is not None:
             yield value
 
 
@@ -395,11 +399,12 @@ def _with_each(resolve: Resolve, model: TerraformModel, file: str, line: int) ->
     """`resolve`, with `each.*` the for_each of the block holding `line` (None: unknown)."""
     holder = next((b for b in model.blocks if b.file == file and b.start_line is not None
                    and b.end_line is not None and b.start_line <= line <= b.end_line), None)
-    return _with_block_each(resolve, holder, holder.body if holder else {})
+    return _with_block_each(resolve, model, holder, holder.body if holder else {})
 
 
-def _with_block_each(resolve: Resolve, block: Block | None, body: dict) -> Resolve:
-    value = attribute_value(block, "for_each", body) if block is not None else None
+def _with_block_each(resolve: Resolve, model: TerraformModel, block: Block | None,
+                     body: dict) -> Resolve:
+    value = written(model, block, "for_each", body) if block is not None else None
     return lambda kind, name: value if kind == "each" else resolve(kind, name)
 
 
@@ -436,8 +441,8 @@ def _resolver(model: TerraformModel) -> Resolve:
     values: dict[tuple[str, str], Any] = {}
     for block in model.of_kind("variable"):
         if block.labels:
-            values[("var", block.labels[0])] = attribute_value(block, "default")
+            values[("var", block.labels[0])] = written(model, block, "default")
     for block in model.of_kind("locals"):
         for name in block.body:
-            values[("local", name)] = attribute_value(block, name)
+            values[("local", name)] = written(model, block, name)
     return lambda kind, name: values.get((kind, name))

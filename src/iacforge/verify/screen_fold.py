@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from iacforge.verify.expressions import Token, tokenize
+from iacforge.verify.screen_locate import Source
 
 Resolve = Callable[[str, str], Any]
 _FUNCTIONS: dict[str, Callable[..., float]] = {
@@ -137,6 +138,8 @@ def _value(value: Any, resolve: Resolve, depth: int) -> float | None:
         return None
     if isinstance(value, int | float):
         return float(value)
+    if isinstance(value, Source):
+        return fold(tokenize(value.text), resolve, depth + 1)
     if isinstance(value, str):
         number = _number_in(value)
         return number if number is not None else fold(tokenize(value, template=True),

@@ -14,7 +14,8 @@ import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from iacforge.verify.expressions import Token, decode, tokenize
+from iacforge.verify.expressions import Token, decode
+from iacforge.verify.screen_locate import Source, literal, tokens_of
 
 HOST_PATH = re.compile(r"^\s*(?:/|~|[A-Za-z]:[\\/]|\\\\)")
 _PARENT = re.compile(r"(?:^|[/\\])\.\.(?:[/\\]|$)")
@@ -65,13 +66,14 @@ def _followed(tokens: Sequence[Token], i: int, resolve: Resolve, allowed: frozen
     if kind == "each":
         if value is None:
             return f"each.{name} comes from a for_each the screen cannot follow"
-        inner = path_problem(_tokens_of(value), resolve, allowed, depth + 1)
+        inner = path_problem(tokens_of(value), resolve, allowed, depth + 1)
         return f"each.{name} comes from for_each: {inner}" if inner else ""
-    if isinstance(value, str | list | dict):
-        inner = path_problem(_tokens_of(value), resolve, allowed, depth + 1,
+    if isinstance(value, str | list | dict | Source):
+        inner = path_problem(tokens_of(value), resolve, allowed, depth + 1,
                              template_variables=template_variables)
         if inner:
-            return f"{kind}.{name} is {value!r}: {inner}"
+            shown = value.text if isinstance(value, Source) else repr(value)
+            return f"{kind}.{name} is {shown}: {inner}"
     return ""
 
 
@@ -99,26 +101,9 @@ def _may_be_empty(tokens: Sequence[Token], i: int, resolve: Resolve) -> bool:
         return False
     reference = reference_at(tokens, i + 1)
     if reference and texts[3:4] == ["}"] and reference[0] in ("var", "local"):
-        value = resolve(*reference)
-        return not (isinstance(value, str) and value.strip() and "${" not in value)
+        text = literal(resolve(*reference))
+        return not (text and text.strip())
     return True
-
-
-def _tokens_of(value: Any) -> list[Token]:
-    """Tokens for a followed value: a string as a template, a literal list or map as code."""
-    if isinstance(value, str):
-        return tokenize(value, template=True)
-    strings = []
-    stack = [value]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, str):
-            strings.append(item)
-        elif isinstance(item, dict):
-            stack += [*item.keys(), *item.values()]
-        elif isinstance(item, list):
-            stack += item
-    return [token for text in strings for token in tokenize(text, template=True)]
 
 
 def reference_at(tokens: Sequence[Token], i: int) -> tuple[str, str] | None:
