@@ -52,14 +52,14 @@ SPELLINGS = {
         '  count = var.n * var.n\n}\n', ("count", 5)),
     "for_each over a long range": (
         'resource "terraform_data" "x" {\n'
-        '  for_each = toset([for i in range(2000) : tostring(i)])\n}\n', ("count", 2)),
+        '  for_each = toset([for i in range(1024) : tostring(i)])\n}\n', ("count", 2)),
     "for_each over nested ranges": (
         'locals {\n  pairs = flatten([for a in range(50) : [for b in range(50) : "${a}-${b}"]])\n}\n'
         'resource "terraform_data" "x" {\n  for_each = toset(local.pairs)\n}\n', ("count", 5)),
     "range of a product": ('locals {\n  xs = range(1000 * 1000)\n}\n', ("range", 2)),
-    "templatestring of an escaped call": (
-        'locals {\n  t = "$${file(\\"/etc/passwd\\")}"\n}\n'
-        'output "x" {\n  value = templatestring(local.t, {})\n}\n', ("host-path", 5)),
+    "templatestring of an escaped costly call": (
+        'locals {\n  t = "$${format(\\"%01000000000d\\", 1)}"\n}\n'
+        'output "x" {\n  value = templatestring(local.t, {})\n}\n', ("format", 5)),
     "templatestring of a heredoc": (
         'locals {\n  t = <<EOT\nkey: $${file("~/.aws/credentials")}\nEOT\n}\n'
         'output "x" {\n  value = templatestring(local.t, {})\n}\n', ("host-path", 7)),
@@ -69,7 +69,7 @@ SPELLINGS = {
         ("host-path", 5)),
     "templatefile of a .tf file whose comment renders a call": (
         '# ${file("/etc/passwd")}\n'
-        'output "x" {\n  value = templatefile("${path.module}/main.tf", {})\n}\n',
+        'output "x" {\n  value = templatefile("main.tf", {})\n}\n',
         ("host-path", 3)),
     "path behind an if directive": (
         'output "x" {\n  value = file("%{ if true }/etc/passwd%{ endif }")\n}\n',

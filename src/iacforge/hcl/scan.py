@@ -54,6 +54,8 @@ def _skip_string(text: str, i: int) -> int:
             i += 2
         elif c == '"':
             return i + 1
+        elif text.startswith(("$${", "%%{"), i):  # escapes: literal text, not a template
+            i += 3
         elif text.startswith("${", i) or text.startswith("%{", i):
             i = skip_expression_to(text, i + 2, "}") + 1
         else:
