@@ -54,8 +54,9 @@ SPELLINGS = {
         'resource "terraform_data" "x" {\n'
         '  for_each = toset([for i in range(1024) : tostring(i)])\n}\n', ("count", 2)),
     "for_each over nested ranges": (
-        'locals {\n  pairs = flatten([for a in range(50) : [for b in range(50) : "${a}-${b}"]])\n}\n'
-        'resource "terraform_data" "x" {\n  for_each = toset(local.pairs)\n}\n', ("count", 5)),
+        'locals {\n  pairs = flatten([for a in range(50) :\n'
+        '    [for b in range(50) : "${a}-${b}"]])\n}\n'
+        'resource "terraform_data" "x" {\n  for_each = toset(local.pairs)\n}\n', ("count", 6)),
     "range of a product": ('locals {\n  xs = range(1000 * 1000)\n}\n', ("range", 2)),
     "templatestring of an escaped costly call": (
         'locals {\n  t = "$${format(\\"%01000000000d\\", 1)}"\n}\n'
