@@ -397,14 +397,18 @@ def _is_number(value: Any) -> bool:
 
 def _with_each(resolve: Resolve, model: TerraformModel, file: str, line: int) -> Resolve:
     """`resolve`, with `each.*` the for_each of the block holding `line` (None: unknown)."""
-    holder = next((b for b in model.blocks if b.file == file and b.start_line is not None
-                   and b.end_line is not None and b.start_line <= line <= b.end_line), None)
-    return _with_block_each(resolve, model, holder, holder.body if holder else {})
+    def each(kind: str, name: str) -> Any:
+        if kind != "each":
+            return resolve(kind, name)
+        holder = next((b for b in model.blocks if b.file == file and b.start_line is not None
+                       and b.end_line is not None and b.start_line <= line <= b.end_line), None)
+        return written(model, holder, "for_each") if holder is not None else None
+    return each
 
 
-def _with_block_each(resolve: Resolve, model: TerraformModel, block: Block | None,
+def _with_block_each(resolve: Resolve, model: TerraformModel, block: Block,
                      body: dict) -> Resolve:
-    value = written(model, block, "for_each", body) if block is not None else None
+    value = written(model, block, "for_each", body)
     return lambda kind, name: value if kind == "each" else resolve(kind, name)
 
 

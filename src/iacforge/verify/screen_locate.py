@@ -163,17 +163,27 @@ def written(model: TerraformModel, block: Block, key: str, body: dict | None = N
     return value
 
 
-@functools.lru_cache(maxsize=64)
 def _attributes(text: str, kind: str, labels: tuple[str, ...],
                 line: int | None) -> tuple[tuple[str, str], ...]:
     """(name, expression) of the attributes of the top-level block `kind labels` at `line`."""
+    spans = _spans(text)
+    block = spans.get((kind, labels, line)) or spans.get((kind, labels, None))
+    if block is None:
+        return ()
+    return tuple((item.name, _expression(text, item))
+                 for item in body_items(text, brace_of(text, block)) if item.kind == "attribute")
+
+
+@functools.lru_cache(maxsize=8)
+def _spans(text: str) -> dict[tuple[str, tuple[str, ...], int | None], Item]:
+    """A file's top-level blocks by (kind, labels, first line) and by (kind, labels, None)."""
+    out: dict[tuple[str, tuple[str, ...], int | None], Item] = {}
+    line, offset = 1, 0
     for block in top_level_blocks(text):
-        at = line_of(text, block.start)
-        if (block.name, block.labels) == (kind, labels) and line in (None, at):
-            return tuple((item.name, _expression(text, item))
-                         for item in body_items(text, brace_of(text, block))
-                         if item.kind == "attribute")
-    return ()
+        line, offset = line + text.count("\n", offset, block.start), block.start
+        out[(block.name, block.labels, line)] = block
+        out.setdefault((block.name, block.labels, None), block)
+    return out
 
 
 def tokens_of(value: Any) -> list[Token]:
