@@ -183,6 +183,34 @@ def test_strings_comments_and_heredocs_do_not_confuse_the_scanner():
     assert lines[5:] == text.split("\n")[5:]
 
 
+HEREDOC_PROVIDER = (
+    'provider "aws" {\n'
+    '  region = "us-east-1"\n'
+    "  default_tags {\n"
+    "    tags = { note = <<EOT-1\n"
+    "}\n"
+    "EOT-1\n"
+    "    }\n"
+    "  }\n"
+    '  http_proxy = "http://proxy.example:3128"\n'
+    '  profile    = "prod"\n'
+    "}\n"
+)
+
+
+@pytest.mark.parametrize("newline", ["\n", "\r\n"])
+def test_a_heredoc_marker_with_a_dash_or_crlf_lines_does_not_stop_the_scanner(newline):
+    # terraform 1.11 validates both spellings: a marker is an HCL identifier (`-` allowed),
+    # and CRLF ends lines like LF; the `}` inside the heredoc is text
+    text = HEREDOC_PROVIDER.replace("\n", newline)
+    result = run(text)
+    kept = result.files["main.tf"]
+    assert "http_proxy" not in kept and "profile" not in kept
+    assert "EOT-1" in kept and kept.count(newline) == text.count(newline)
+    (note,) = result.diagnostics
+    assert note.detail.startswith("removed http_proxy, profile:")
+
+
 def test_several_files_are_normalised_independently():
     result = normalise(
         {"versions.tf": 'terraform {\n  backend "s3" {}\n}\n',

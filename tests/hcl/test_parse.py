@@ -130,3 +130,10 @@ def test_crlf_files_parse_with_the_same_lines():
     model = parse_files({"main.tf": MAIN.replace("\n", "\r\n")}).model
     assert model is not None
     assert [b.start_line for b in model.blocks] == [1, 5, 9, 11]
+
+
+def test_a_crlf_heredoc_parses_as_terraform_reads_it():
+    text = 'locals {\r\n  a = <<EOT\r\n}\r\nEOT\r\n  b = 1\r\n}\r\n'
+    outcome = parse_files({"main.tf": text})
+    assert outcome.diagnostics == ()
+    assert outcome.model.blocks[0].body["b"] == [1]

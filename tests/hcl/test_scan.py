@@ -91,3 +91,9 @@ def test_blank_keeps_length_and_newlines(start, end):
     assert out.count("\n") == TEXT.count("\n")
     assert out[:start] == TEXT[:start] and out[end:] == TEXT[end:]
     assert set(out[start:end]) <= {" ", "\n"}
+
+
+def test_escaped_interpolations_are_text_in_a_string():
+    text = 'provider "aws" {\n  a = "$${x"\n  b = "%%{y"\n  profile = "p"\n}\n'
+    assert [span[3] for span in spans(text, top_level_blocks(text)[0])] == [
+        'a = "$${x"', 'b = "%%{y"', 'profile = "p"']

@@ -44,6 +44,7 @@ PERMISSIVE = {
                                  "s3", "gcs", "unknown"]},
     "path_functions": {name: [] for name in _PACKAGED["path_functions"]},
     "path_arguments": {name: [] for name in _PACKAGED["path_arguments"]},
+    "template_functions": {},
     "limits": {name: 10**12 for name in _PACKAGED["limits"]},
 }
 

@@ -140,7 +140,7 @@ def test_a_local_is_followed_to_the_path_it_holds():
     text = 'locals {\n  p = "~/.aws/credentials"\n  h = <<EOT\nkey: ${file(local.p)}\nEOT\n}\n'
     (diagnostic,) = screen(parse_files({"main.tf": text}).model, POLICY)
     assert diagnostic.line == 4
-    assert diagnostic.detail.startswith("local.p is '~/.aws/credentials'")
+    assert diagnostic.detail.startswith('local.p is "~/.aws/credentials"')
 
 
 def test_comments_and_literal_text_are_not_calls():

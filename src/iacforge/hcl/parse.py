@@ -97,7 +97,9 @@ def _document(name: str, text: str) -> dict[str, Any]:
                                         "the top level of a .tf.json file must be an object", name))
         return doc
     try:
-        return hcl2.loads(text + "\n")
+        # terraform reads CRLF line ends; the parser's grammar knows only LF (a CRLF heredoc
+        # would fail at its `<<`). Lines keep their numbers.
+        return hcl2.loads(text.replace("\r\n", "\n") + "\n")
     except UnexpectedInput as exc:
         raise _FileError(_syntax_diagnostic(name, exc)) from None
     except (RecursionError, MemoryError):

@@ -12,7 +12,9 @@ import re
 from dataclasses import dataclass
 
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
-_HEREDOC = re.compile(r"<<-?([A-Za-z_][A-Za-z0-9_]*)\n")
+#: A heredoc's opening: `<<` or `<<-`, an identifier (HCL's: `-` allowed after the first
+#: character, as in `EOT-1`), and the end of the line, LF or CRLF (terraform takes both).
+HEREDOC = re.compile(r"<<-?([A-Za-z_][A-Za-z0-9_-]*)\r?\n")
 
 
 @dataclass(frozen=True)
@@ -52,11 +54,23 @@ def _skip_string(text: str, i: int) -> int:
             i += 2
         elif c == '"':
             return i + 1
+        elif text.startswith(("$${", "%%{"), i):  # escapes: literal text, not a template
+            i += 3
         elif text.startswith("${", i) or text.startswith("%{", i):
             i = skip_expression_to(text, i + 2, "}") + 1
         else:
             i += 1
     return i
+
+
+def heredoc_end(marker: str) -> re.Pattern[str]:
+    """The line that closes a heredoc opened with `marker` (indented or not, LF or CRLF)."""
+    return re.compile(rf"^[ \t]*{re.escape(marker)}[ \t]*\r?$", re.M)
+
+
+def _end_of_heredoc(text: str, opening: re.Match[str]) -> int:
+    end = heredoc_end(opening.group(1)).search(text, opening.end())
+    return end.end() if end else len(text)
 
 
 def skip_expression_to(text: str, i: int, closer: str) -> int:
@@ -71,10 +85,9 @@ def skip_expression_to(text: str, i: int, closer: str) -> int:
         if c == '"':
             i = _skip_string(text, i)
             continue
-        heredoc = _HEREDOC.match(text, i)
+        heredoc = HEREDOC.match(text, i)
         if heredoc:
-            end = re.compile(rf"^[ \t]*{heredoc.group(1)}[ \t]*$", re.M).search(text, heredoc.end())
-            i = end.end() if end else len(text)
+            i = _end_of_heredoc(text, heredoc)
             continue
         if c in pairs:
             stack.append(pairs[c])
@@ -95,11 +108,8 @@ def _end_of_attribute(text: str, i: int) -> int:
         c = text[i]
         if c == '"':
             i = _skip_string(text, i)
-        elif _HEREDOC.match(text, i):
-            heredoc = _HEREDOC.match(text, i)
-            assert heredoc is not None
-            end = re.compile(rf"^[ \t]*{heredoc.group(1)}[ \t]*$", re.M).search(text, heredoc.end())
-            i = end.end() if end else len(text)
+        elif heredoc := HEREDOC.match(text, i):
+            i = _end_of_heredoc(text, heredoc)
         elif c in "{[(":
             i = skip_expression_to(text, i + 1, {"{": "}", "[": "]", "(": ")"}[c]) + 1
         elif c == "}":
@@ -152,8 +162,8 @@ def top_level_blocks(text: str) -> list[Item]:
 
 
 def blank(text: str, start: int, end: int) -> str:
-    """Replace text[start:end] with spaces, keeping newlines so line numbers do not move."""
-    return text[:start] + re.sub(r"[^\n]", " ", text[start:end]) + text[end:]
+    """Replace text[start:end] with spaces, keeping line ends so line numbers do not move."""
+    return text[:start] + re.sub(r"[^\r\n]", " ", text[start:end]) + text[end:]
 
 
 def brace_of(text: str, item: Item) -> int:

@@ -13,9 +13,10 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from iacforge.hcl.scan import HEREDOC as _HEREDOC
+
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
 _NUMBER = re.compile(r"\d+(?:\.\d+)?(?:[eE][+-]?\d+)?")
-_HEREDOC = re.compile(r"<<-?([A-Za-z_][A-Za-z0-9_-]*)[ \t]*\r?\n")
 _SPACE = re.compile(r"(?:\s+|#[^\n]*|//[^\n]*|/\*.*?(?:\*/|\Z))+", re.S)
 _CLOSERS = {"(": ")", "[": "]", "{": "}"}
 _INTERPOLATION = "${"  # stack entry: code inside a template, closed by "}"
@@ -211,6 +212,25 @@ def top_level(tokens: list[Token]) -> list[Span]:
                           tokens[min(k, len(tokens) - 1)].offset))
         i = k + 1
     return spans
+
+
+_ESCAPE = re.compile(r'\\(?:[nrt"\\]|u[0-9A-Fa-f]{4}|U[0-9A-Fa-f]{8})|\$\$\{|%%\{')
+_SIMPLE = {"n": "\n", "r": "\r", "t": "\t", '"': '"', "\\": "\\"}
+
+
+def decode(text: str) -> str:
+    """A quoted HCL string's value as terraform reads it: `\\u002f`, `\\"`, `$${`, `%%{` decoded."""
+    def one(match: re.Match[str]) -> str:
+        found = match.group()
+        if found in ("$${", "%%{"):
+            return found[1:]
+        if found[1] in "uU":
+            try:
+                return chr(int(found[2:], 16))
+            except ValueError:  # beyond U+10FFFF: terraform refuses it; keep it visible
+                return found
+        return _SIMPLE[found[1]]
+    return _ESCAPE.sub(one, text) if "\\" in text or "$${" in text or "%%{" in text else text
 
 
 def line_of(text: str, offset: int) -> int:

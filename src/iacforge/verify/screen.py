@@ -20,29 +20,35 @@ lets through still runs only in the sandbox (sandbox.py); the screen is the firs
 
 from __future__ import annotations
 
+import json
 import posixpath
 import re
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import replace
 from typing import Any
 
 from iacforge.diagnostics import Diagnostic
 from iacforge.hcl.model import Block, TerraformModel
-from iacforge.verify.expressions import Call, Token, calls, tokenize
+from iacforge.verify.expressions import Call, Token, calls, decode, line_of, tokenize
+from iacforge.verify.screen_fold import fold
 from iacforge.verify.screen_locate import (
+    Source,
     address_at,
     attribute_value,
     entries,
     line_in_block,
+    literal,
     root_name,
     sources,
+    tokens_of,
     typed_blocks,
     unwrap,
+    written,
 )
+from iacforge.verify.screen_paths import HOST_PATH, path_problem, reference_at
 from iacforge.verify.screen_policy import ScreenPolicy
 
-_HOST_PATH = re.compile(r"^\s*(?:/|~|[A-Za-z]:[\\/]|\\\\)")
-_PARENT = re.compile(r"(?:^|[/\\])\.\.(?:[/\\]|$)")
+_INTERPOLATION = re.compile(r"(?<![$%])[$%]\{")
 _FORMAT_VERB = re.compile(r"%[-+# 0]*(\*|\d+)?(?:\.(\*|\d+))?")
 _REGISTRY = re.compile(r"^(?:[\w.-]+/)?[\w-]+/[\w-]+/[\w-]+(?://.*)?$")
 Resolve = Callable[[str, str], Any]
@@ -51,10 +57,10 @@ Resolve = Callable[[str, str], Any]
 def screen(model: TerraformModel, policy: ScreenPolicy) -> list[Diagnostic]:
     """Every reason to refuse `model` under `policy`; empty when it may run (sandboxed)."""
     resolve = _resolver(model)
-    found = [*_files(model, policy), *_structure(model, policy, resolve)]
+    found = [*_files(model, policy), *_duplicate_keys(model), *_structure(model, policy, resolve)]
     for file, tokens, where in sources(model):
         found += [replace(d, address=address_at(model, file, d.line))
-                  for d in _expressions(file, tokens, where, policy, resolve)]
+                  for d in _expressions(model, file, tokens, where, policy, resolve)]
     unique = {(d.rule_id, d.file, d.line): d for d in reversed(found)}  # file(pathexpand(…))
     return sorted(unique.values(), key=lambda d: (d.file or "", d.line or 0))
 
@@ -98,10 +104,12 @@ def _structure(model: TerraformModel, policy: ScreenPolicy,
             yield from _provisioners(model, block, body, policy)
             yield from _path_arguments(model, block, type_, body, policy, resolve)
         yield from _count(model, block, body, policy, resolve)
+    for block in model.of_kind("removed"):  # terraform 1.7+: destroy-time provisioners
+        yield from _provisioners(model, block, block.body, policy)
     for block in model.of_kind("module"):
         yield from _count(model, block, block.body, policy, resolve)
-        source = attribute_value(block, "source")
-        kind = source_kind(str(source), block.file)
+        source = decode(str(attribute_value(block, "source")))
+        kind = source_kind(source, block.file)
         if kind not in policy.allowed_module_sources:
             yield _finding("module-source", f"module source {source!r} ({kind}) is not allowed",
                            "only local modules inside the candidate are used: fetching code "
@@ -110,7 +118,7 @@ def _structure(model: TerraformModel, policy: ScreenPolicy,
     for block in model.of_kind("terraform"):
         for entry in entries(block.body.get("backend")):
             for backend, config in entry.items():
-                yield from _backend(model, block, backend, config, policy, resolve)
+                yield from _backend(model, block, decode(backend), config, policy, resolve)
 
 
 def _providers(model: TerraformModel, policy: ScreenPolicy) -> Iterator[Diagnostic]:
@@ -133,33 +141,34 @@ def _provider_uses(model: TerraformModel) -> Iterator[tuple[str, str, Block, str
         yield type_.split("_", 1)[0], "", block, rf'{kind}\W+{re.escape(type_)}\b|"{type_}"'
         meta = unwrap(body.get("provider"))
         if isinstance(meta, str):
-            yield root_name(meta), "", block, r"\bprovider\b"
+            yield root_name(decode(meta)), "", block, r"\bprovider\b"
     for block in model.of_kind("provider"):
         if block.labels:
-            yield block.labels[0], "", block, r"\bprovider\b"
+            yield decode(block.labels[0]), "", block, r"\bprovider\b"
     for block in model.of_kind("module"):
         for mapping in entries(block.body.get("providers")):
             for value in mapping.values():
-                yield root_name(str(unwrap(value))), "", block, r"\bproviders\b"
+                yield root_name(decode(str(unwrap(value)))), "", block, r"\bproviders\b"
     for block in model.of_kind("terraform"):
         for required in entries(block.body.get("required_providers")):
             for name, spec in required.items():
                 source = unwrap(spec)
                 source = source.get("source", "") if isinstance(source, dict) else source
-                yield (name, str(unwrap(source) or "").rsplit("/", 1)[-1].lower(), block,
-                       rf'"?\b{re.escape(name)}"?\s*[=:]')
+                yield (decode(name), decode(str(unwrap(source) or "")).rsplit("/", 1)[-1].lower(),
+                       block, rf'"?\b{re.escape(name)}"?\s*[=:]')
 
 
 def _provisioners(model: TerraformModel, block: Block, body: dict,
                   policy: ScreenPolicy) -> Iterator[Diagnostic]:
     for entry in entries(body.get("provisioner")):
-        for kind in entry:
+        for label in entry:
+            kind = decode(label)
             if kind not in policy.allowed_provisioners:
                 yield _finding("provisioner", f'provisioner "{kind}" is not allowed',
                                "provisioners run commands or copy files; the verifier never "
                                "runs them", block.file,
-                               line_in_block(model, block, rf'provisioner\s*"?{re.escape(kind)}|'
-                                                   rf'"{re.escape(kind)}"'), block.address)
+                               line_in_block(model, block, rf'provisioner\s*"?{re.escape(label)}|'
+                                                   rf'"{re.escape(label)}"'), block.address)
 
 
 def _arguments(model: TerraformModel, block: Block, type_: str, body: dict,
@@ -168,6 +177,7 @@ def _arguments(model: TerraformModel, block: Block, type_: str, body: dict,
         target, _, wanted = rule.partition("=")
         kind, _, argument = target.partition(".")
         value = attribute_value(block, argument, body) if kind == type_ else None
+        value = decode(value) if isinstance(value, str) else value
         if value is None or (wanted and str(value).lower() != wanted.lower()):
             continue
         shown = f"{argument} = {value!r}" if wanted else argument
@@ -180,7 +190,8 @@ def _path_arguments(model: TerraformModel, block: Block, type_: str, body: dict,
     for argument in policy.path_arguments.get(type_, ()):
         value = attribute_value(block, argument, body)
         problem = isinstance(value, str) and path_problem(
-            tokenize(value, template=True), resolve, policy.path_calls)
+            tokenize(value, template=True), _with_block_each(resolve, model, block, body),
+            policy.path_calls)
         if problem:
             yield _finding("host-path", f"{argument} names a path outside the configuration",
                            problem, block.file, line_in_block(model, block, rf"\b{argument}\b"),
@@ -189,19 +200,60 @@ def _path_arguments(model: TerraformModel, block: Block, type_: str, body: dict,
 
 def _count(model: TerraformModel, block: Block, body: dict, policy: ScreenPolicy,
            resolve: Resolve) -> Iterator[Diagnostic]:
-    bound = policy.limits["max_count"]
-    value = attribute_value(block, "count", body)
-    if _is_number(value):
-        numbers = [float(value)]
-    else:
-        tokens = tokenize(value, template=True) if isinstance(value, str) else []
-        numbers = [float(t.text) for t in tokens if t.kind == "number"]
-        numbers += [float(v) for v in (resolve(*r) for r in _references(tokens))
-                    if _is_number(v)]
-    if any(n > bound for n in numbers):
-        yield _finding("count", f"count of {max(numbers):g} (at most {bound})",
-                       "a runaway count exhausts memory and time", block.file,
-                       line_in_block(model, block, r"\bcount\b"), block.address)
+    for argument in ("count", "for_each"):
+        value = attribute_value(block, argument, body)
+        problem = value is not None and _size_problem(argument, value, policy.limits, resolve)
+        if problem:
+            yield _finding("count", problem, "a runaway count exhausts memory and time",
+                           block.file, line_in_block(model, block, rf"\b{argument}\b"),
+                           block.address)
+
+
+def _size_problem(argument: str, value: Any, limits: Mapping[str, int], resolve: Resolve) -> str:
+    """Why `count` or `for_each` may make more instances than the bound ("" when it cannot).
+
+    A count is folded (`1000 * 1000`, `pow(10, 4)`, `var.n * 2`); what cannot be folded is
+    bounded by the `range()`s it reaches (their lengths multiplied, as nested `for`s would), and
+    refused when it multiplies what the screen cannot follow.
+    """
+    bound = limits["max_count"]
+    tokens = tokenize(value, template=True) if isinstance(value, str) else []
+    folded = (float(value) if _is_number(value) else fold(tokens, resolve)) \
+        if argument == "count" else None
+    if folded is not None:
+        return f"count of {folded:g} (at most {bound})" if folded > bound else ""
+    reached = _expanded(tokens, resolve)
+    size = 1.0
+    for call in calls(reached):
+        if call.name == "range":
+            numbers = [fold(arg, resolve) for arg in call.args]
+            if not numbers or None in numbers:
+                return f"{argument} reaches a range() the screen cannot bound"
+            size *= _range_length([n for n in numbers if n is not None])
+    if size > bound:
+        return f"{argument} of up to {size:g} instances (at most {bound})"
+    multiplies = any(t.text in ("*", "pow", "setproduct") for t in reached)
+    if argument == "count" and multiplies:
+        return "count is computed by arithmetic the screen cannot bound"
+    numbers = [float(t.text) for t in tokens if t.kind == "number"]
+    return f"count of {max(numbers):g} (at most {bound})" \
+        if argument == "count" and numbers and max(numbers) > bound else ""
+
+
+def _expanded(tokens: list[Token], resolve: Resolve, depth: int = 0) -> list[Token]:
+    """`tokens` and those of the variable defaults and local values they reference."""
+    out = list(tokens)
+    for i in range(len(tokens)):
+        reference = reference_at(tokens, i)
+        value = resolve(*reference) if reference and depth < 4 else None
+        if isinstance(value, str | Source):
+            out += _expanded(tokens_of(value), resolve, depth + 1)
+    return out
+
+
+def _range_length(numbers: list[float]) -> float:
+    start, stop, step = ([0.0, *numbers, 1.0] if len(numbers) == 1 else [*numbers, 1.0])[:3]
+    return abs((stop - start) / step) if step else float("inf")
 
 
 def _backend(model: TerraformModel, block: Block, backend: str, config: Any,
@@ -224,7 +276,7 @@ def source_kind(source: str, file: str) -> str:
     if source in (".", "..") or source.startswith(("./", "../")):
         resolved = posixpath.normpath(posixpath.join(posixpath.dirname(file), source))
         return "escaping" if resolved == ".." or resolved.startswith("../") else "local"
-    if _HOST_PATH.match(source):
+    if HOST_PATH.match(source):
         return "absolute"
     if "::" in source:
         return source.split("::", 1)[0].lower()
@@ -240,17 +292,22 @@ def source_kind(source: str, file: str) -> str:
 # --- expressions: host paths, cost, strings, nesting ----------------------------------------
 
 
-def _expressions(file: str, tokens: list[Token], where: Callable[[int], int],
-                 policy: ScreenPolicy, resolve: Resolve) -> list[Diagnostic]:
+def _expressions(model: TerraformModel, file: str, tokens: list[Token],
+                 where: Callable[[int], int], policy: ScreenPolicy, resolve: Resolve,
+                 rendered: str = "") -> list[Diagnostic]:
+    """Findings in one file's (or one rendered template's) expressions."""
     limits, found = policy.limits, []
     for call in calls(tokens):
         line = where(call.offset)
+        here = _with_each(resolve, model, file, line)
         for index in policy.path_functions.get(call.name, ()):
-            problem = index < len(call.args) and path_problem(call.args[index], resolve,
-                                                              policy.path_calls)
+            problem = index < len(call.args) and path_problem(
+                call.args[index], here, policy.path_calls, template_variables=bool(rendered))
             if problem:
-                found.append(_finding("host-path", f"{call.name}() reads outside the "
+                found.append(_finding("host-path", f"{rendered}{call.name}() reads outside the "
                                       "configuration", problem, file, line))
+        if not rendered:
+            found += _templates(model, call, file, line, policy, here)
         problem = _cost(call, limits, resolve)
         if problem:
             rule = "format" if call.name == "formatlist" else call.name
@@ -267,56 +324,42 @@ def _expressions(file: str, tokens: list[Token], where: Callable[[int], int],
     return found
 
 
-def path_problem(tokens: Sequence[Token], resolve: Resolve, allowed_calls: frozenset[str],
-                 depth: int = 0) -> str:
-    """Why the path these tokens build may leave the configuration, or "" when it may not.
+def _templates(model: TerraformModel, call: Call, file: str, line: int, policy: ScreenPolicy,
+               resolve: Resolve) -> list[Diagnostic]:
+    """What the template `templatestring()` or `templatefile()` renders would call.
 
-    A path may be written with literals, `path.module` and friends, references, and the
-    string functions in `allowed_calls`; a variable's default and a local's value are
-    followed. Anything computed otherwise (`base64decode(...)`) cannot be checked: refused.
+    A rendered template may call `file()` and friends too (`$${file("/etc/passwd")}` in a
+    local is such a call once rendered). templatestring's template is followed when it is a
+    variable's default or a local's literal string, and refused otherwise; templatefile's is
+    the candidate file it names (every file, when the screen cannot tell which).
     """
-    previous: Token | None = None
-    computed = ""
-    for i, token in enumerate(tokens):
-        text = _unescape(token.text) if token.kind == "text" else ""
-        leading = previous is None or previous.kind == "open"
-        if text and leading and _HOST_PATH.match(text):
-            return f"host path {text.strip()!r}"
-        if text and _PARENT.search(text):
-            return f"'..' climbs out of the configuration in {text!r}"
-        following = tokens[i + 1] if i + 1 < len(tokens) else None
-        if token.kind == "ident" and following is not None and following.text == "(" \
-                and token.text not in allowed_calls and not computed:
-            computed = f"the path is computed by {token.text}(), which the screen cannot follow"
-        reference = _reference(tokens, i)
-        if reference and depth < 4:
-            value = resolve(*reference)
-            inner = isinstance(value, str) and path_problem(
-                tokenize(value, template=True), resolve, allowed_calls, depth + 1)
-            if inner:
-                return f"{'.'.join(reference)} is {value!r}: {inner}"
-        previous = token
-    return computed
+    def scan(text: str, what: str) -> list[Diagnostic]:
+        return _expressions(model, file, tokenize(text, template=True), lambda _: line, policy,
+                            resolve, rendered=f"{call.name}() renders {what}, where ")
 
-
-def _unescape(text: str) -> str:
-    """A quoted string's escapes (\\n, \\u002f, …) decoded, so they cannot hide a path."""
-    if "\\" not in text:
-        return text
-    try:
-        return text.encode("latin-1", "backslashreplace").decode("unicode_escape")
-    except UnicodeDecodeError:
-        return text
+    if call.name in policy.template_functions:
+        index = policy.template_functions[call.name]
+        argument = call.args[index] if index < len(call.args) else ()
+        reference = reference_at(argument, 0) if len(argument) == 3 else None
+        value = literal(resolve(*reference)) if reference else None
+        if value is None or _INTERPOLATION.search(value):
+            return [_finding("host-path", f"{call.name}() renders a template the screen cannot "
+                             "read", "only a variable's default or a local's literal string "
+                             "is followed", file, line)]
+        return scan(decode(value), ".".join(reference or ()))
+    if call.name != "templatefile" or not call.args:
+        return []
+    named = "".join(decode(t.text) for t in call.args[0] if t.kind == "text").lstrip("/")
+    chosen = [named] if named in model.files else sorted(model.files)
+    return [d for name in chosen for d in scan(model.files[name], name)]
 
 
 def _cost(call: Call, limits: Mapping[str, int], resolve: Resolve) -> str:
     args = call.args
     if call.name == "range":
-        numbers = [_number(arg, resolve) for arg in args]
+        numbers = [fold(arg, resolve) for arg in args]
         if all(n is not None for n in numbers) and numbers:
-            start, stop, step = ([0.0, *numbers, 1.0] if len(numbers) == 1
-                                 else [*numbers, 1.0])[:3]
-            length = (stop - start) / step if step else float("inf")
+            length = _range_length([n for n in numbers if n is not None])
         else:
             length = max((n for n in numbers if n is not None), default=0.0)
         if abs(length) > limits["max_range"]:
@@ -324,7 +367,7 @@ def _cost(call: Call, limits: Mapping[str, int], resolve: Resolve) -> str:
     elif call.name == "pow" and len(args) == 2:
         if any(t.kind == "ident" and t.text == "pow" for t in args[1]):
             return "pow() in an exponent"
-        exponent = _number(args[1], resolve)
+        exponent = fold(args[1], resolve)
         if exponent is not None and abs(exponent) > limits["max_pow_exponent"]:
             return f"exponent {exponent:g} (at most {limits['max_pow_exponent']})"
     elif call.name in ("format", "formatlist") and args:
@@ -338,29 +381,13 @@ def _cost(call: Call, limits: Mapping[str, int], resolve: Resolve) -> str:
     return ""
 
 
-def _number(tokens: tuple[Token, ...], resolve: Resolve) -> float | None:
-    """The value of a numeric literal argument (or a variable/local holding one)."""
-    signs = [t for t in tokens if t.kind == "punct" and t.text == "-"]
-    numbers = [t for t in tokens if t.kind == "number"]
-    if len(numbers) == 1 and len(tokens) == len(signs) + 1:
-        return float(numbers[0].text) * (-1) ** len(signs)
-    reference = _reference(tokens, 0)
-    if reference and len(tokens) == 3:
-        value = resolve(*reference)
-        if _is_number(value):
-            return float(value)
-        if isinstance(value, str) and re.fullmatch(r"-?\d+(\.\d+)?", value.strip()):
-            return float(value)
-    return None
-
-
 def _resolved_texts(tokens: tuple[Token, ...], resolve: Resolve) -> Iterator[str]:
     for i, token in enumerate(tokens):
         if token.kind == "text":
             yield token.text
-        reference = _reference(tokens, i)
-        value = resolve(*reference) if reference else None
-        if isinstance(value, str):
+        reference = reference_at(tokens, i)
+        value = literal(resolve(*reference)) if reference else None
+        if value is not None:
             yield value
 
 
@@ -368,20 +395,49 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
-def _references(tokens: Sequence[Token]) -> Iterator[tuple[str, str]]:
-    for i in range(len(tokens)):
-        reference = _reference(tokens, i)
-        if reference:
-            yield reference
+def _with_each(resolve: Resolve, model: TerraformModel, file: str, line: int) -> Resolve:
+    """`resolve`, with `each.*` the for_each of the block holding `line` (None: unknown)."""
+    def each(kind: str, name: str) -> Any:
+        if kind != "each":
+            return resolve(kind, name)
+        holder = next((b for b in model.blocks if b.file == file and b.start_line is not None
+                       and b.end_line is not None and b.start_line <= line <= b.end_line), None)
+        return written(model, holder, "for_each") if holder is not None else None
+    return each
 
 
-def _reference(tokens: Sequence[Token], i: int) -> tuple[str, str] | None:
-    """(`var` | `local`, name) when tokens[i:] start with `var.name` or `local.name`."""
-    if (tokens[i].kind == "ident" and tokens[i].text in ("var", "local")
-            and i + 2 < len(tokens) and tokens[i + 1].text == "."
-            and tokens[i + 2].kind == "ident"):
-        return tokens[i].text, tokens[i + 2].text
-    return None
+def _with_block_each(resolve: Resolve, model: TerraformModel, block: Block,
+                     body: dict) -> Resolve:
+    value = written(model, block, "for_each", body)
+    return lambda kind, name: value if kind == "each" else resolve(kind, name)
+
+
+def _duplicate_keys(model: TerraformModel) -> Iterator[Diagnostic]:
+    """A key written twice in one object of a .tf.json file.
+
+    Terraform reads every duplicate (two `"aws_instance"` keys are two sets of resources;
+    two arguments are an error); Python's json, and so the model every stage reads, keeps the
+    last. What the screen and terraform read would differ: refused rather than merged, since
+    no JSON writer emits duplicate keys.
+    """
+    for name, text in sorted(model.files.items()):
+        if not name.endswith(".tf.json"):
+            continue
+        repeated: list[str] = []
+
+        def pairs(items: list[tuple[str, Any]], repeated: list[str] = repeated) -> dict:
+            keys = [key for key, _ in items]
+            repeated.extend(key for i, key in enumerate(keys) if key in keys[:i])
+            return dict(items)
+        try:
+            json.loads(text, object_pairs_hook=pairs)
+        except ValueError:
+            continue
+        for key in dict.fromkeys(repeated):
+            written = [m.start() for m in re.finditer(re.escape(json.dumps(key)) + r"\s*:", text)]
+            yield _finding("duplicate-key", f"key {key!r} is written twice in one JSON object",
+                           "terraform reads both, the screen only one: write each key once",
+                           name, line_of(text, written[1] if len(written) > 1 else 0))
 
 
 def _resolver(model: TerraformModel) -> Resolve:
@@ -389,8 +445,8 @@ def _resolver(model: TerraformModel) -> Resolve:
     values: dict[tuple[str, str], Any] = {}
     for block in model.of_kind("variable"):
         if block.labels:
-            values[("var", block.labels[0])] = attribute_value(block, "default")
+            values[("var", block.labels[0])] = written(model, block, "default")
     for block in model.of_kind("locals"):
         for name in block.body:
-            values[("local", name)] = attribute_value(block, name)
+            values[("local", name)] = written(model, block, name)
     return lambda kind, name: values.get((kind, name))

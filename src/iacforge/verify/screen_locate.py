@@ -11,10 +11,12 @@ import functools
 import json
 import re
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from iacforge.hcl.model import Block, TerraformModel
-from iacforge.verify.expressions import Span, Token, line_of, tokenize, top_level
+from iacforge.hcl.scan import Item, body_items, brace_of, top_level_blocks
+from iacforge.verify.expressions import Span, Token, decode, line_of, tokenize, top_level
 
 _TYPED = ("resource", "data", "ephemeral")
 
@@ -66,17 +68,20 @@ def _strings(node: Any) -> Iterator[str]:
 
 
 def typed_blocks(model: TerraformModel) -> Iterator[tuple[str, str, Block, dict]]:
-    """(kind, type, block, body) of resources, data sources (also inside `check` blocks)."""
+    """(kind, type, block, body) of resources, data sources (also inside `check` blocks).
+
+    The type is read as terraform reads a label: `"null\\u005fresource"` is `null_resource`.
+    """
     for block in model.blocks:
         if block.kind in _TYPED and block.labels:
-            yield block.kind, block.labels[0], block, block.body
+            yield block.kind, decode(block.labels[0]), block, block.body
         elif block.kind == "check":
             for entry in entries(block.body.get("data")):
                 for type_, named in entry.items():
                     for by_name in entries(named):
                         for body in by_name.values():
                             for one in entries(body):
-                                yield "data", type_, block, one
+                                yield "data", decode(type_), block, one
 
 
 def entries(value: Any) -> list[dict]:
@@ -135,3 +140,71 @@ def line_in_block(model: TerraformModel, block: Block, pattern: str) -> int | No
         if regex.search(lines[number]):
             return number + 1
     return first + 1
+
+
+@dataclass(frozen=True)
+class Source:
+    """An attribute's expression as written in a .tf file (the parser re-renders expressions,
+    with Python's quotes inside lists: `['/etc/passwd']`)."""
+
+    text: str
+
+
+def written(model: TerraformModel, block: Block, key: str, body: dict | None = None) -> Any:
+    """An attribute's expression as written (a Source) for a top-level .tf block's own
+    attribute, else its parsed value."""
+    value = attribute_value(block, key, body)
+    if value is None or body not in (None, block.body) or not block.file.endswith(".tf"):
+        return value
+    text = model.files.get(block.file, "")
+    for item in _attributes(text, block.kind, block.labels, block.start_line):
+        if item[0] == key:
+            return Source(item[1])
+    return value
+
+
+def _attributes(text: str, kind: str, labels: tuple[str, ...],
+                line: int | None) -> tuple[tuple[str, str], ...]:
+    """(name, expression) of the attributes of the top-level block `kind labels` at `line`."""
+    spans = _spans(text)
+    block = spans.get((kind, labels, line)) or spans.get((kind, labels, None))
+    if block is None:
+        return ()
+    return tuple((item.name, _expression(text, item))
+                 for item in body_items(text, brace_of(text, block)) if item.kind == "attribute")
+
+
+@functools.lru_cache(maxsize=8)
+def _spans(text: str) -> dict[tuple[str, tuple[str, ...], int | None], Item]:
+    """A file's top-level blocks by (kind, labels, first line) and by (kind, labels, None)."""
+    out: dict[tuple[str, tuple[str, ...], int | None], Item] = {}
+    line, offset = 1, 0
+    for block in top_level_blocks(text):
+        line, offset = line + text.count("\n", offset, block.start), block.start
+        out[(block.name, block.labels, line)] = block
+        out.setdefault((block.name, block.labels, None), block)
+    return out
+
+
+def tokens_of(value: Any) -> list[Token]:
+    """Tokens of a followed value: a Source as code, a string as a template (how .tf.json and
+    the parser give them), the strings of a literal list or map."""
+    if isinstance(value, Source):
+        return tokenize(value.text)
+    if isinstance(value, str):
+        return tokenize(value, template=True)
+    return [token for text in _strings(value) for token in tokenize(text, template=True)]
+
+
+def literal(value: Any) -> str | None:
+    """The text of a literal string value (`"…"` or a heredoc, no interpolation), else None."""
+    tokens = tokens_of(value) if isinstance(value, Source | str) else []
+    if isinstance(value, str) and not any(t.kind == "punct" for t in tokens):
+        return "".join(t.text for t in tokens)
+    if [t.kind for t in tokens] in (["open", "close"], ["open", "text", "close"]):
+        return tokens[1].text if len(tokens) == 3 else ""
+    return None
+
+
+def _expression(text: str, item: Item) -> str:
+    return text[item.start:item.end].split("=", 1)[1].strip()

@@ -21,7 +21,7 @@ PACKAGED = Path(__file__).with_name("screen_policy.json")
 _LIMITS = ("max_files", "max_file_bytes", "max_total_bytes", "max_count", "max_range",
            "max_string_bytes", "max_nesting", "max_format_width", "max_pow_exponent")
 _KEYS = {"version", "about", "providers", "types", "arguments", "provisioners", "module_sources",
-         "path_functions", "path_calls", "path_arguments", "limits"}
+         "path_functions", "path_calls", "path_arguments", "template_functions", "limits"}
 
 
 class PolicyError(SetupError):
@@ -50,6 +50,9 @@ class ScreenPolicy:
     path_functions: Mapping[str, tuple[int, ...]]
     #: Functions a host path may be built with (any other call in one is refused).
     path_calls: frozenset[str]
+    #: Function name → the index of its argument holding a template it renders
+    #: (`templatestring`); the template's own calls are screened too.
+    template_functions: Mapping[str, int]
     #: Resource type → its arguments that name host files.
     path_arguments: Mapping[str, tuple[str, ...]]
     limits: Mapping[str, int]
@@ -86,6 +89,8 @@ class ScreenPolicy:
                                 for k, v in data["path_functions"].items()},
                 path_calls=frozenset(data["path_calls"]["allow"]),
                 path_arguments={k: tuple(v) for k, v in data["path_arguments"].items()},
+                template_functions={k: int(v) for k, v in
+                                    data.get("template_functions", {}).items()},
                 limits=limits,
             )
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
