@@ -273,3 +273,28 @@ def test_http_level_refusals_are_json_errors_too(server, head, status):
     head, _, body = answer.partition(b"\r\n\r\n")
     assert head.split()[1] == str(status).encode()
     assert json.loads(body)["error"]["status"] == status
+
+
+@pytest.mark.parametrize(("files", "message"), [
+    ({"main.tf": "locals {}\n", "./main.tf": "locals {}\n"},
+     "candidates[0].files: file names 'main.tf' and './main.tf' name the same file"),
+    ({"main.tf": "locals {}\n", "main.tf/x.tf": "locals {}\n"},
+     "candidates[0].files: 'main.tf' is a file and also the folder of 'main.tf/x.tf'"),
+    ({"a/../main.tf": "locals {}\n"},
+     "candidates[0].files: file name 'a/../main.tf' escapes the workspace"),
+], ids=["same-file", "file-and-folder", "escapes"])
+def test_file_names_that_clash_or_escape_are_a_422(server, files, message):
+    status, payload = verify(server.url, {"candidates": [{"files": files}], "stages": ["parse"]})
+    assert (status, payload["error"]["message"]) == (422, message)
+
+
+def test_file_names_that_clash_in_a_reply_fail_its_extract_stage(server):
+    reply = "```hcl main.tf\nlocals {}\n```\n\n```hcl MAIN.tf\nlocals {}\n```\n"
+    status, payload = verify(server.url, {"candidates": [{"text": reply}], "stages": ["parse"]})
+    assert status == 200
+    [result] = payload["results"]
+    extract = result["certificate"]["stages"][0]
+    assert (extract["stage"], extract["status"]) == ("extract", "fail")
+    assert extract["diagnostics"][0]["summary"] == (
+        "file names 'main.tf' and 'MAIN.tf' name the same file")
+    assert result["reward"] == 0.0

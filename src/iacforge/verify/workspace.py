@@ -35,9 +35,12 @@ class Workspace:
         rels = {name: safe_relative(name) for name in files}
         self.path = Path(tempfile.mkdtemp(prefix="iacforge-", dir=parent))
         for name, rel in rels.items():
-            target = self.path / rel
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(files[name], encoding="utf-8", errors="surrogatepass")
+            try:
+                _write_new(self.path / rel, files[name])
+            except OSError as exc:  # two names for one file, a file where a folder goes, ...
+                self.close()
+                raise UnsafePath(f"file name {name!r} cannot be written: "
+                                 f"{exc.strerror or exc}") from None
 
     def close(self) -> None:
         shutil.rmtree(self.path, ignore_errors=True)
@@ -47,3 +50,10 @@ class Workspace:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _write_new(target: Path, text: str) -> None:
+    """Write a file that must not exist yet: one file never silently replaces another."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with target.open("x", encoding="utf-8", errors="surrogatepass") as out:
+        out.write(text)
