@@ -86,3 +86,18 @@ def all_pass() -> Certificate:
         StageResult("lint", "pass", lint),
     )
     return Certificate(HASH, stages, source="task-1", files=("main.tf",))
+
+
+#: What a hostile candidate puts where a renderer shows it: clear-screen, a window-title OSC,
+#: a colour code, a right-to-left override, a carriage return and a rich markup closing tag.
+CONTROL = "\x1b[2J\x1b]0;owned\x07\x1b[31m\u202e\r[/]"
+
+
+@pytest.fixture
+def escape_codes() -> Certificate:
+    """Control characters in the source, a resource name, a file name, a rule and a message."""
+    diag = Diagnostic("error", f"Invalid resource name {CONTROL}", f"detail {CONTROL}",
+                      file=f"main{CONTROL}.tf", line=1, address=f"aws_s3_bucket.{CONTROL}",
+                      rule_id=f"rule{CONTROL}")
+    stages = (*passed("extract", "parse"), StageResult("validate", "fail", (diag,), seconds=0.1))
+    return Certificate(HASH, stages, source=f"task{CONTROL}", files=(f"main{CONTROL}.tf",))

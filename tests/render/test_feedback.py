@@ -76,3 +76,10 @@ def test_deterministic_and_plain(intent_fail, security_fail) -> None:
 def test_false_rules_walks_nested_documents() -> None:
     assert false_rules(None) == []
     assert false_rules({"a": {"b": [True, False]}, "c": 0, "d": False}) == ["a.b[1]", "d"]
+
+
+def test_control_characters_from_a_candidate_are_escaped(escape_codes) -> None:
+    text = render_feedback(escape_codes)
+    assert not set(text) & {"\x1b", "\x07", "\r", "\u202e"}
+    shown = r"\x1b[2J\x1b]0;owned\x07\x1b[31m\u202e"
+    assert f"main{shown}\\x0d[/].tf:1: [rule{shown}\\x0d[/]] Invalid resource name {shown}" in text

@@ -27,3 +27,11 @@ def test_no_certificates_is_an_empty_wrapper() -> None:
 def test_plan_is_left_out(all_pass) -> None:
     cert = Certificate(all_pass.content_hash, all_pass.stages, plan={"planned_values": {}})
     assert "plan" not in json.loads(render_json([cert]))
+
+
+def test_control_characters_survive_exactly(escape_codes) -> None:
+    # JSON escapes them itself, so the machine formats keep the candidate's text as it was
+    text = render_json([escape_codes])
+    assert "\x1b" not in text
+    assert json.loads(text)["stages"][2]["diagnostics"][0]["summary"] == (
+        escape_codes.stages[2].diagnostics[0].summary)

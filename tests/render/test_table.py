@@ -54,3 +54,16 @@ def test_summary_reads_counts_and_metrics(intent_fail) -> None:
         "resources 2"
     )
     assert summary(StageResult("parse", "pass")) == ""
+
+
+def test_control_characters_and_markup_from_a_candidate_are_shown_not_obeyed(escape_codes):
+    # the old table passed ESC, BEL, CR and U+202E to the terminal and died of the `[/]`
+    coloured = render_table([escape_codes], color=True)
+    assert not set(coloured) & {"\x07", "\r", "\u202e"}
+    assert not re.search(r"\x1b(?!\[[0-9;]*m)", coloured)  # only our own colour codes
+    text = render_table([escape_codes], color=False, width=400)  # wide: no cell wraps
+    assert not set(text) & {"\x1b", "\x07", "\r", "\u202e"}
+    shown = r"\x1b[2J\x1b]0;owned\x07\x1b[31m\u202e\x0d[/]"
+    assert f"task{shown}" in "".join(line.rstrip() for line in text.splitlines()[:2])
+    assert f"main{shown}.tf:1" in text and f"rule{shown}" in text
+    assert f"Invalid resource name {shown}: detail " in text  # the detail's first line

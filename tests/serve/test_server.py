@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 from iacforge.config import Settings
+from iacforge.errors import SetupError
 from iacforge.serve import RewardServer, RewardService
 from iacforge.verify.pool import ThreadPool
 
@@ -218,3 +219,82 @@ def _refused(host: str, port: int) -> bool:
     except OSError:
         return True
     return False
+
+
+def test_a_body_far_over_the_limit_is_a_413_not_a_reset(server):
+    # too big to drain before answering: the answer still arrives whole, then the close lingers
+    big = {"candidates": [{"text": "x" * (4 << 20)}]}
+    status, payload = verify(server.url, big)
+    assert status == 413
+    assert f"the limit is {server.max_body}" in payload["error"]["message"]
+
+
+@pytest.mark.parametrize("body", [b"[" * 30_000 + b"]" * 30_000,
+                                  b'{"candidates": ' + b"[" * 30_000 + b"]" * 30_000 + b"}"],
+                         ids=["array", "in-a-field"])
+def test_json_nested_too_deeply_is_a_one_line_400(server, body):
+    host, port = server.server_address[:2]
+    conn = http.client.HTTPConnection(host, port, timeout=60)
+    conn.request("POST", "/verify", body=body)
+    response = conn.getresponse()
+    raw = response.read()
+    conn.close()
+    assert response.status == 400
+    assert json.loads(raw) == {"error": {"status": 400,
+                                         "message": "malformed JSON: nested too deeply"}}
+    assert b"\n" not in raw
+
+
+@pytest.mark.parametrize(("raised", "message"), [
+    (SetupError("terraform not found at /opt/secret/terraform"),
+     "the server cannot verify (a setup problem); its log says why"),
+    (KeyError("/home/someone/.aws/credentials"),
+     "internal error; the server's log has the details"),
+])
+def test_a_500_never_carries_the_exception_text(server, monkeypatch, raised, message):
+    def fail(*args, **kwargs):
+        raise raised
+
+    monkeypatch.setattr(server.service, "answer", fail)
+    status, payload = verify(server.url, {"candidates": [LOCALS], "stages": ["parse"]})
+    assert (status, payload) == (500, {"error": {"status": 500, "message": message}})
+
+
+@pytest.mark.parametrize(("head", "status"), [
+    (b"PUT /verify HTTP/1.1\r\n", 501),
+    (b"GET /" + b"x" * 70_000 + b" HTTP/1.1\r\n", 414),
+    (b"GET /health HTTP/1.1\r\n" + b"X-Many: 1\r\n" * 101, 431),
+], ids=["method", "long-url", "many-headers"])
+def test_http_level_refusals_are_json_errors_too(server, head, status):
+    host, port = server.server_address[:2]
+    with socket.create_connection((host, port), timeout=30) as sock:
+        sock.sendall(head + b"Host: x\r\n\r\n")
+        answer = sock.makefile("rb").read()
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.split()[1] == str(status).encode()
+    assert json.loads(body)["error"]["status"] == status
+
+
+@pytest.mark.parametrize(("files", "message"), [
+    ({"main.tf": "locals {}\n", "./main.tf": "locals {}\n"},
+     "candidates[0].files: file names 'main.tf' and './main.tf' name the same file"),
+    ({"main.tf": "locals {}\n", "main.tf/x.tf": "locals {}\n"},
+     "candidates[0].files: 'main.tf' is a file and also the folder of 'main.tf/x.tf'"),
+    ({"a/../main.tf": "locals {}\n"},
+     "candidates[0].files: file name 'a/../main.tf' escapes the workspace"),
+], ids=["same-file", "file-and-folder", "escapes"])
+def test_file_names_that_clash_or_escape_are_a_422(server, files, message):
+    status, payload = verify(server.url, {"candidates": [{"files": files}], "stages": ["parse"]})
+    assert (status, payload["error"]["message"]) == (422, message)
+
+
+def test_file_names_that_clash_in_a_reply_fail_its_extract_stage(server):
+    reply = "```hcl main.tf\nlocals {}\n```\n\n```hcl MAIN.tf\nlocals {}\n```\n"
+    status, payload = verify(server.url, {"candidates": [{"text": reply}], "stages": ["parse"]})
+    assert status == 200
+    [result] = payload["results"]
+    extract = result["certificate"]["stages"][0]
+    assert (extract["stage"], extract["status"]) == ("extract", "fail")
+    assert extract["diagnostics"][0]["summary"] == (
+        "file names 'main.tf' and 'MAIN.tf' name the same file")
+    assert result["reward"] == 0.0

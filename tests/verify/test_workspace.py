@@ -44,3 +44,13 @@ def test_an_unsafe_name_creates_no_directory(tmp_path):
     with pytest.raises(UnsafePath):
         Workspace({"main.tf": "locals {}\n", "../x.tf": ""}, parent=str(tmp_path))
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("files", [
+    {"main.tf": "", "main.tf/x.tf": ""}, {"a/b.tf": "", "a": ""}, {"main.tf": "", "./main.tf": ""},
+], ids=["file-then-folder", "folder-then-file", "same-file-twice"])
+def test_two_names_for_one_place_are_refused_and_leave_nothing_behind(files, tmp_path):
+    # the old code died of FileExistsError / IsADirectoryError, or wrote one file over another
+    with pytest.raises(UnsafePath, match="cannot be written"):
+        Workspace(files, parent=str(tmp_path))
+    assert list(tmp_path.iterdir()) == []

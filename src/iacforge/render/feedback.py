@@ -14,6 +14,7 @@ from typing import Any
 
 from iacforge.certificate import Certificate
 from iacforge.diagnostics import Diagnostic, StageResult
+from iacforge.render.printable import printable
 
 #: Characters the whole feedback text may take.
 BUDGET = 1500
@@ -113,13 +114,13 @@ def _fit(diagnostics: list[Diagnostic], room: int, more: str | None = None) -> l
 def _line(diag: Diagnostic) -> str:
     where = diag.where() or diag.address or ""
     text = " ".join(f"{diag.summary}: {diag.detail}".split()) if diag.detail else diag.summary
-    return _clip(
+    return _clip(printable(  # a candidate's text is shown, never obeyed by a terminal
         templates()["diagnostic"].format(
             where=f"{where}: " if where else "",
             rule=f"[{diag.rule_id}] " if diag.rule_id else "",
             text=text,
         )
-    )
+    ))
 
 
 def _clip(line: str) -> str:

@@ -1,4 +1,8 @@
-"""Terminal table: one stage table per certificate, with the diagnostics listed below it."""
+"""Terminal table: one stage table per certificate, with the diagnostics listed below it.
+
+Every cell is a plain `Text`, never rich markup, and passes through `printable`: a candidate's
+`[/]` or `ESC[2J` is shown as written, not obeyed.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +17,7 @@ from rich.text import Text
 
 from iacforge.certificate import Certificate
 from iacforge.diagnostics import Diagnostic, StageResult
+from iacforge.render.printable import printable
 
 STATUS_STYLES: dict[str, str] = {
     "pass": "green",
@@ -57,7 +62,7 @@ def render_table(certs: list[Certificate], color: bool | None = None, width: int
 
 def _stage_table(cert: Certificate) -> Table:
     title = Text.assemble(
-        (cert.source or "(no source)", "bold"),
+        (printable(cert.source) or "(no source)", "bold"),
         f"  {cert.content_hash[:12]}  ",
         _status_text(cert.status),
     )
@@ -68,7 +73,8 @@ def _stage_table(cert: Certificate) -> Table:
     table.add_column("summary")
     for stage in cert.stages:
         seconds = f"{stage.seconds:.2f}"
-        table.add_row(stage.stage, _status_text(stage.status), seconds, summary(stage))
+        table.add_row(_plain(stage.stage), _status_text(stage.status), seconds,
+                      _plain(summary(stage)))
     return table
 
 
@@ -79,11 +85,11 @@ def _diagnostic_table(cert: Certificate) -> Table:
     for stage in cert.stages:
         for diag in stage.diagnostics:
             table.add_row(
-                stage.stage,
-                Text(diag.severity, style=SEVERITY_STYLES.get(diag.severity, "")),
-                diag.where() or diag.address or "",
-                diag.rule_id or "",
-                _message(diag),
+                _plain(stage.stage),
+                Text(printable(diag.severity), style=SEVERITY_STYLES.get(diag.severity, "")),
+                _plain(diag.where() or diag.address or ""),
+                _plain(diag.rule_id or ""),
+                _plain(_message(diag)),
             )
     return table
 
@@ -122,7 +128,12 @@ def _metric(key: str, value: object) -> str:
 
 
 def _status_text(status: str) -> Text:
-    return Text(status, style=STATUS_STYLES.get(status, ""))
+    return Text(printable(status), style=STATUS_STYLES.get(status, ""))
+
+
+def _plain(text: str) -> Text:
+    """A cell shown as written: no markup, control characters escaped."""
+    return Text(printable(text))
 
 
 def _message(diag: Diagnostic) -> str:

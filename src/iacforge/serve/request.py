@@ -7,6 +7,9 @@
 ```
 
 A candidate may carry its own `"intent"` (text or null), which replaces the request's.
+File names in `"files"` must be distinct after normalisation (`./main.tf` is `main.tf`, and
+case does not tell two names apart) and stay inside the module; if not, the request is a 422.
+Names in a `"text"` reply are the model's: a clash there fails the candidate's extract stage.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from iacforge.candidate import Candidate
 from iacforge.hcl.extract import from_text
 from iacforge.verify.intent_policy import IntentPolicy
 from iacforge.verify.stages import STAGES
+from iacforge.verify.workspace import UnsafePath, safe_relative
 
 _FIELDS = frozenset({"candidates", "intent", "stages"})
 _CANDIDATE_FIELDS = frozenset({"files", "text", "intent"})
@@ -83,7 +87,15 @@ def _candidate(item: Any, index: int, default: IntentPolicy | None,
     size = sum(len(text.encode("utf-8", "surrogatepass")) for text in files.values())
     if size > max_bytes:
         return Candidate({}, where, (f"input is larger than {max_bytes} bytes",)), intent
-    return Candidate(dict(files), where), intent
+    candidate = Candidate(dict(files), where)
+    try:
+        for name in candidate.files:
+            safe_relative(name)
+    except UnsafePath as exc:
+        raise _shape(f"{where}.files: {exc}") from None
+    if candidate.problems:  # the names clash: the client's mistake, not the candidate's
+        raise _shape(f"{where}.files: {candidate.problems[0]}")
+    return candidate, intent
 
 
 def _intent(value: Any, where: str) -> IntentPolicy | None:

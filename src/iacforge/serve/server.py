@@ -8,20 +8,28 @@ Flask (installed only as moto's dependency) would add a second server model for 
 ASGI stack is not installed. A thread per connection is cheap next to the terraform processes
 each request starts, and connections beyond the queue are refused at once with 503.
 
+Every connection gets an answer, never a reset: the listen backlog holds a burst of clients
+(the standard library's is 5, and a full backlog drops connections), and a connection is closed
+the lingering way, reading what the client still sends, because closing a socket with unread
+input makes the kernel send a reset that can overtake the answer.
+
 Routes: `POST /verify` (see `iacforge.serve.request`), `GET /health`. Errors are JSON,
-`{"error": {"status": 422, "message": "..."}}`: 400 malformed JSON, 404 unknown route,
-411 no Content-Length, 413 body too large, 422 wrong shape, 503 queue full, 504 timed out,
-500 the verifier itself failed (e.g. no terraform). Responses close the connection.
+`{"error": {"status": 422, "message": "..."}}`: 400 malformed JSON (or nested too deeply),
+404 unknown route, 411 no Content-Length, 413 body too large, 422 wrong shape, 503 queue full
+(with Retry-After), 504 timed out, 500 the verifier itself failed (e.g. no terraform; the
+detail goes to the server's log, never to the client). Responses close the connection.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import select
 import signal
 import socket
 import sys
 import threading
+import time
 import traceback
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -33,6 +41,10 @@ from iacforge.verify.pool import Abandoned
 
 #: Largest request body refused by reading it (so the client sees the 413, not a reset).
 _DRAIN_LIMIT = 1 << 20
+#: After answering, how long and how much we read from a client that still sends, so that
+#: closing the socket does not reset the connection before the client has read the answer.
+_LINGER_SECONDS = 2.0
+_LINGER_BYTES = 16 << 20
 
 
 class RewardServer(ThreadingHTTPServer):
@@ -48,6 +60,10 @@ class RewardServer(ThreadingHTTPServer):
 
     daemon_threads = False  # server_close() joins request threads: in-flight answers go out
     block_on_close = True
+    #: The listen backlog: connections the kernel holds until the accept loop takes them. A
+    #: burst beyond it is dropped, and those clients see a reset, not the 503 they should get.
+    #: (The kernel caps it at net.core.somaxconn.)
+    request_queue_size = 1024
 
     def __init__(self, address: tuple[str, int], service: RewardService, *,
                  max_body: int = 64 << 20) -> None:
@@ -59,6 +75,27 @@ class RewardServer(ThreadingHTTPServer):
     def url(self) -> str:
         host, port = self.server_address[:2]
         return f"http://{host}:{port}"
+
+    def shutdown_request(self, request: socket.socket) -> None:  # type: ignore[override]
+        """Close a connection without resetting it: send our FIN, then read until the client's."""
+        try:
+            request.shutdown(socket.SHUT_WR)
+            request.settimeout(_LINGER_SECONDS)
+            deadline, left = time.monotonic() + _LINGER_SECONDS, _LINGER_BYTES
+            while left > 0 and time.monotonic() < deadline:
+                chunk = request.recv(min(left, 65536))
+                if not chunk:
+                    break
+                left -= len(chunk)
+        except OSError:
+            pass  # the client is gone already: nothing left to protect
+        self.close_request(request)
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        """One log line for a connection that failed outside a request (e.g. a client reset)."""
+        exc = sys.exc_info()[1]
+        print(f"iacforge serve: connection from {client_address} failed: "
+              f"{type(exc).__name__}", file=sys.stderr, flush=True)
 
     def serve_until_signal(self) -> None:
         """Serve until SIGTERM or SIGINT, then stop accepting, finish in-flight requests, and
@@ -114,6 +151,8 @@ class _Handler(BaseHTTPRequestHandler):
                 payload = json.loads(body)
             except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError
                 raise RequestError(400, f"malformed JSON: {exc}") from None
+            except RecursionError:
+                raise RequestError(400, "malformed JSON: nested too deeply") from None
             request = parse_request(payload, max_bytes=service.settings.max_bytes)
             answer = service.answer(request, abandoned=self._client_gone)
         except RequestError as exc:
@@ -124,13 +163,14 @@ class _Handler(BaseHTTPRequestHandler):
         except TimeoutError:
             self._error(504, f"the batch did not finish in {service.timeout:g} s; verdicts "
                              "that finish later are cached, so a retry is faster")
-        except SetupError as exc:
-            self._error(500, f"setup problem: {exc}")
+        except SetupError as exc:  # the detail may name the server's paths: log, not answer
+            self.log_error("setup problem: %s", exc)
+            self._error(500, "the server cannot verify (a setup problem); its log says why")
         except IacforgeError as exc:  # a request the verifier refuses (intent stage, no intent)
             self._error(422, str(exc))
-        except Exception as exc:  # a bug: answer it, log it, keep serving
+        except Exception:  # a bug: log it, answer without its text, keep serving
             self.log_error("internal error:\n%s", traceback.format_exc())
-            self._error(500, f"internal error: {type(exc).__name__}: {exc}")
+            self._error(500, "internal error; the server's log has the details")
         else:
             self._send(200, answer)
 
@@ -155,7 +195,13 @@ class _Handler(BaseHTTPRequestHandler):
         """Read (a bounded part of) a body we refuse, so the client can read our answer."""
         raw = self.headers.get("Content-Length", "")
         if raw.isdigit() and int(raw) <= _DRAIN_LIMIT:
-            self.rfile.read(int(raw))
+            with contextlib.suppress(OSError):  # a slow or vanished client: answer anyway
+                self.rfile.read(int(raw))
+
+    def send_error(self, code: int, message: str | None = None,
+                   explain: str | None = None) -> None:
+        """http.server's own refusals (bad request line, 414, 431, 501), as our JSON errors."""
+        self._error(code, message or self.responses.get(code, ("error",))[0])
 
     def _client_gone(self) -> bool:
         """True when the client closed its end (it sends nothing after the body)."""

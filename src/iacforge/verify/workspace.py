@@ -46,9 +46,12 @@ class Workspace:
         rels = {name: safe_relative(name) for name in files}
         self.path = Path(tempfile.mkdtemp(prefix="ws-", dir=parent or scratch_dir()))
         for name, rel in rels.items():
-            target = self.path / rel
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(files[name], encoding="utf-8", errors="surrogatepass")
+            try:
+                _write_new(self.path / rel, files[name])
+            except OSError as exc:  # two names for one file, a file where a folder goes, ...
+                self.close()
+                raise UnsafePath(f"file name {name!r} cannot be written: "
+                                 f"{exc.strerror or exc}") from None
 
     def close(self) -> None:
         shutil.rmtree(self.path, ignore_errors=True)
@@ -128,3 +131,10 @@ def _reap(base: Path) -> None:
 def _remove_scratch(pid: int) -> None:
     if os.getpid() == pid:
         shutil.rmtree(_scratch.pop(pid), ignore_errors=True)
+
+
+def _write_new(target: Path, text: str) -> None:
+    """Write a file that must not exist yet: one file never silently replaces another."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with target.open("x", encoding="utf-8", errors="surrogatepass") as out:
+        out.write(text)
