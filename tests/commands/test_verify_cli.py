@@ -251,3 +251,47 @@ def cert(*statuses: tuple[str, str]) -> Certificate:
 )
 def test_exit_codes_rank_failure_over_verifier_error_over_pass(certs, code):
     assert exit_code(certs) == code
+
+
+@pytest.mark.slow
+def test_a_repository_is_judged_per_root_module_never_as_an_empty_root(tmp_path: Path):
+    """`verify REPO` with the code in envs/*: once an empty root module that passed."""
+    for env, argument in (("prod", "bucket_nope"), ("dev", "bucket")):
+        (tmp_path / "envs" / env).mkdir(parents=True)
+        (tmp_path / "envs" / env / "main.tf").write_text(
+            f'resource "aws_s3_bucket" "b" {{\n  {argument} = "logs"\n}}\n')
+    code, out, _ = iacforge(str(tmp_path), "--stages", "validate", "--format", "json")
+    certs = {Path(c["source"]).relative_to(tmp_path).as_posix(): c
+             for c in json.loads(out)["certificates"]}
+    assert {name: c["status"] for name, c in certs.items()} == {"envs/dev": "pass",
+                                                                "envs/prod": "fail"}
+    validate = next(s for s in certs["envs/prod"]["stages"] if s["stage"] == "validate")
+    assert validate["diagnostics"][0]["summary"] == "Unsupported argument"
+    assert code == 1
+
+
+def test_the_examples_folder_gives_one_certificate_per_example():
+    examples = Path(__file__).parents[2] / "examples"
+    code, out, _ = iacforge(str(examples), "--stages", "parse", "--format", "json")
+    sources = [Path(c["source"]).name for c in json.loads(out)["certificates"]]
+    assert sources == sorted(p.parent.name for p in examples.glob("*/main.tf"))
+    assert code == 1  # fail_parse does not parse
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda tmp: tmp / "nope", "nope: no such file or directory"),
+        (lambda tmp: (os.mkfifo(tmp / "pipe.tf"), tmp / "pipe.tf")[1],
+         "pipe.tf: is a FIFO (named pipe), not a file or directory"),
+        (lambda tmp: Path("/dev/zero"), "/dev/zero: is a character device"),
+        (lambda tmp: (tmp / "docs").mkdir() or (tmp / "docs/README.md").write_text("x")
+         and tmp / "docs", "docs: no .tf or .tf.json files in this directory or below "
+                           "(found 1 other file(s), e.g. README.md)"),
+    ],
+    ids=["missing", "fifo", "dev-zero", "no-terraform"],
+)
+def test_an_input_path_without_terraform_is_exit_2_in_one_line(tmp_path, make, message):
+    code, out, err = iacforge(str(make(tmp_path)), "--stages", "parse")
+    assert (code, out) == (2, "")
+    assert message in err and err.count("\n") == 1

@@ -135,12 +135,26 @@ def test_a_huge_sparse_file_is_never_read_whole(tmp_path):
     assert candidate.problems == ("main.tf: larger than the limit of 1000 bytes",)
 
 
-def test_a_very_deep_tree_is_an_input_error_not_a_recursion_error(tmp_path):
-    deep = str(tmp_path)
-    for _ in range(1500):  # deeper than Python's recursion limit (os.makedirs recurses)
-        deep += "/d"
-        os.mkdir(deep)
-    Path(deep, "main.tf").write_text(BUCKET)
+@pytest.fixture
+def deep_tree(tmp_path):
+    """A tree 1500 directories deep, past Python's recursion limit, removed bottom-up after.
+
+    Python's own recursive helpers (shutil.rmtree, os.makedirs, pytest's tmp cleanup) fail
+    on it, so it is built and removed level by level here.
+    """
+    levels = [str(tmp_path / "deep")]
+    for _ in range(1500):
+        levels.append(levels[-1] + "/d")
+    for level in levels:
+        os.mkdir(level)
+    Path(levels[-1], "main.tf").write_text(BUCKET)
+    yield Path(levels[0])
+    os.unlink(Path(levels[-1], "main.tf"))
+    for level in reversed(levels):
+        os.rmdir(level)
+
+
+def test_a_very_deep_tree_is_an_input_error_not_a_recursion_error(deep_tree):
     with pytest.raises(InputError, match=f"deeper than {MAX_DEPTH} levels"):
-        root_candidates(tmp_path)
-    assert f"deeper than {MAX_DEPTH} levels" in from_path(tmp_path).problems[0]
+        root_candidates(deep_tree)
+    assert f"deeper than {MAX_DEPTH} levels" in from_path(deep_tree).problems[0]
