@@ -204,7 +204,8 @@ def test_a_provider_the_mirror_lacks_is_exit_3():
     [
         (["main.tf", "--stages", "parse,deploy"], "unknown stage(s) deploy"),
         ([], "the following arguments are required: PATH"),
-        (["main.tf", "--stages", "intent"], "stage 'intent' needs an intent policy"),
+        ([str(FIXTURES / "stages/pass_tf_json"), "--stages", "intent"],
+         "stage 'intent' needs an intent policy"),
         (["main.tf", "--intent", "/no/such/policy.rego"],
          "intent policy /no/such/policy.rego does not exist"),
         (["main.tf", "--format", "yaml"], "invalid choice: 'yaml'"),
