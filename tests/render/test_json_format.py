@@ -27,3 +27,11 @@ def test_no_certificates_is_an_empty_wrapper() -> None:
 def test_plan_is_left_out(all_pass) -> None:
     cert = Certificate(all_pass.content_hash, all_pass.stages, plan={"planned_values": {}})
     assert "plan" not in json.loads(render_json([cert]))
+
+
+def test_a_certificate_written_before_end_positions_and_suppressions_still_reads() -> None:
+    old = {"content_hash": "h", "stages": [{"stage": "validate", "status": "fail", "diagnostics": [
+        {"severity": "error", "summary": "x", "detail": "", "file": "main.tf", "line": 3,
+         "column": 5, "address": None, "rule_id": "terraform/validate"}]}]}
+    [diag] = Certificate.from_dict(old).stages[0].diagnostics
+    assert (diag.line, diag.end_line, diag.end_column, diag.suppressed) == (3, None, None, None)

@@ -36,6 +36,9 @@ def register(parser: argparse.ArgumentParser) -> None:
                         help="Rego engine (opa only when on PATH)")
     parser.add_argument("--skip-check", action="append", default=[], metavar="CKV_ID",
                         help="checkov check id to skip (repeatable)")
+    parser.add_argument("--ignore-skip-comments", action="store_true",
+                        help="fail checks that a #checkov:skip=ID:reason comment in the code "
+                             "skips (by default they are reported as skipped, as checkov -d does)")
     parser.add_argument("--no-cache", action="store_true",
                         help="neither read nor write the verdict cache (IACFORGE_CACHE_DIR)")
     parser.add_argument("--executor", choices=["local", "ray"], default="local",
@@ -64,7 +67,8 @@ def run(args: argparse.Namespace) -> int:
     intent = IntentPolicy.from_file(args.intent) if args.intent else None
     verifier = Verifier(settings, args.stages, extras={
         "intent_rule": args.intent_rule, "rego_engine": args.rego_engine,
-        "skip_checks": tuple(args.skip_check)})
+        "skip_checks": tuple(args.skip_check),
+        "honour_skip_comments": not args.ignore_skip_comments})
     candidates = []
     for raw in args.paths:
         if raw == "-":
