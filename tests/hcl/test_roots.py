@@ -158,3 +158,12 @@ def test_a_very_deep_tree_is_an_input_error_not_a_recursion_error(deep_tree):
     with pytest.raises(InputError, match=f"deeper than {MAX_DEPTH} levels"):
         root_candidates(deep_tree)
     assert f"deeper than {MAX_DEPTH} levels" in from_path(deep_tree).problems[0]
+
+
+def test_the_module_docstring_example_runs():
+    import doctest
+
+    import iacforge.hcl.roots
+
+    result = doctest.testmod(iacforge.hcl.roots)
+    assert result.attempted > 0 and result.failed == 0
