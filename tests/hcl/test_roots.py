@@ -167,3 +167,9 @@ def test_the_module_docstring_example_runs():
 
     result = doctest.testmod(iacforge.hcl.roots)
     assert result.attempted > 0 and result.failed == 0
+
+
+def test_a_tree_with_too_much_terraform_is_an_input_error(tmp_path):
+    tree(tmp_path, {f"m{n}/main.tf": "#" * 90 + "\n" for n in range(40)})
+    with pytest.raises(InputError, match=r"more than 3200 bytes of Terraform below it"):
+        root_candidates(tmp_path, max_bytes=100)

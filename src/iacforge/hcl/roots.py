@@ -34,6 +34,9 @@ from iacforge.hcl.extract import (
 )
 from iacforge.hcl.parse import parse_files
 
+#: A tree holds at most this many candidates' worth of bytes (Settings.max_bytes each).
+TREE_FACTOR = 32
+
 
 def root_candidates(path: Path, *, max_bytes: int = 2_000_000) -> list[Candidate]:
     """One Candidate for a file, or one per root module below a directory, sorted by path.
@@ -48,7 +51,7 @@ def root_candidates(path: Path, *, max_bytes: int = 2_000_000) -> list[Candidate
     if not tree.dirs:
         raise InputError(path, f"no .tf or .tf.json files in this directory or below"
                                f"{tree.found()}")
-    texts, problems = _read(tree, max_bytes)
+    texts, problems = _read(path, tree, max_bytes)
     calls = {d: _local_calls(d, texts) for d in tree.dirs}
     called = {target for targets in calls.values() for target in targets}
     # a cycle of local calls leaves no root; verify each of its modules rather than none
@@ -56,10 +59,12 @@ def root_candidates(path: Path, *, max_bytes: int = 2_000_000) -> list[Candidate
     return [_candidate(root, tree, calls, texts, problems, max_bytes) for root in roots]
 
 
-def _read(tree: Tree, max_bytes: int) -> tuple[dict[Path, str], dict[Path, tuple[str, ...]]]:
+def _read(path: Path, tree: Tree,
+          max_bytes: int) -> tuple[dict[Path, str], dict[Path, tuple[str, ...]]]:
     """The text of every source file, and each unreadable file's problems."""
     texts: dict[Path, str] = {}
     problems: dict[Path, tuple[str, ...]] = {}
+    total = 0
     for files in tree.dirs.values():
         for file in files:
             try:
@@ -67,6 +72,10 @@ def _read(tree: Tree, max_bytes: int) -> tuple[dict[Path, str], dict[Path, tuple
             except InputError as exc:
                 problems[file] = (exc.reason,)
                 continue
+            total += len(data)
+            if total > TREE_FACTOR * max_bytes:
+                raise InputError(path, f"more than {TREE_FACTOR * max_bytes} bytes of Terraform "
+                                       "below it; point iacforge at fewer module directories")
             one = from_bytes(data, name=file.name, source=str(file), max_bytes=max_bytes)
             if one.problems:
                 problems[file] = tuple(p.removeprefix(f"{file.name}: ") for p in one.problems)
