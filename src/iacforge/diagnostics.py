@@ -28,6 +28,11 @@ class Diagnostic:
     column: int | None = None
     address: str | None = None
     rule_id: str | None = None
+    #: Where the finding ends, when the tool said (terraform's `range.end`, checkov's last line).
+    end_line: int | None = None
+    end_column: int | None = None
+    #: Why the finding does not count, when the code suppressed it (a `checkov:skip` reason).
+    suppressed: str | None = None
 
     def where(self) -> str:
         """`file:line:column` with whatever parts are known, or an empty string."""
@@ -45,6 +50,7 @@ class Diagnostic:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Diagnostic:
+        """Read `to_dict()` output; certificates written before a field existed lack it."""
         return cls(**data)
 
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from pydantic_sarif.model import StaticAnalysisResultsFormatSarifVersion210JsonSchema as Sarif
 
 from iacforge.certificate import Certificate
 from iacforge.commands.verify import exit_code
@@ -174,7 +175,11 @@ def test_sarif_output_is_sarif_2_1_0():
     parse_errors = [r for r in run["results"] if r["level"] == "error"]
     assert parse_errors[0]["message"]["text"].startswith("Unexpected end of file")
     location = parse_errors[0]["locations"][0]["physicalLocation"]
-    assert location["artifactLocation"]["uri"] == "main.tf"
+    # named from the working directory, as code scanning needs: not `main.tf` of some root
+    fixture = FIXTURES / "stages/fail_parse_unbalanced_braces/main.tf"
+    assert location["artifactLocation"] == {"uri": os.path.relpath(fixture), "uriBaseId":
+                                            "%SRCROOT%"}
+    Sarif.model_validate(log)  # the whole SARIF 2.1.0 schema, as pydantic-sarif models it
 
 
 def test_table_output_names_the_failed_stage():
@@ -204,7 +209,8 @@ def test_a_provider_the_mirror_lacks_is_exit_3():
     [
         (["main.tf", "--stages", "parse,deploy"], "unknown stage(s) deploy"),
         ([], "the following arguments are required: PATH"),
-        (["main.tf", "--stages", "intent"], "stage 'intent' needs an intent policy"),
+        ([str(FIXTURES / "stages/pass_tf_json"), "--stages", "intent"],
+         "stage 'intent' needs an intent policy"),
         (["main.tf", "--intent", "/no/such/policy.rego"],
          "intent policy /no/such/policy.rego does not exist"),
         (["main.tf", "--format", "yaml"], "invalid choice: 'yaml'"),
@@ -251,3 +257,75 @@ def cert(*statuses: tuple[str, str]) -> Certificate:
 )
 def test_exit_codes_rank_failure_over_verifier_error_over_pass(certs, code):
     assert exit_code(certs) == code
+
+
+@pytest.mark.slow
+def test_a_repository_is_judged_per_root_module_never_as_an_empty_root(tmp_path: Path):
+    """`verify REPO` with the code in envs/*: once an empty root module that passed."""
+    for env, argument in (("prod", "bucket_nope"), ("dev", "bucket")):
+        (tmp_path / "envs" / env).mkdir(parents=True)
+        (tmp_path / "envs" / env / "main.tf").write_text(
+            f'resource "aws_s3_bucket" "b" {{\n  {argument} = "logs"\n}}\n')
+    code, out, _ = iacforge(str(tmp_path), "--stages", "validate", "--format", "json")
+    certs = {Path(c["source"]).relative_to(tmp_path).as_posix(): c
+             for c in json.loads(out)["certificates"]}
+    assert {name: c["status"] for name, c in certs.items()} == {"envs/dev": "pass",
+                                                                "envs/prod": "fail"}
+    validate = next(s for s in certs["envs/prod"]["stages"] if s["stage"] == "validate")
+    assert validate["diagnostics"][0]["summary"] == "Unsupported argument"
+    assert code == 1
+
+
+def test_the_examples_folder_gives_one_certificate_per_example():
+    examples = Path(__file__).parents[2] / "examples"
+    code, out, _ = iacforge(str(examples), "--stages", "parse", "--format", "json")
+    sources = [Path(c["source"]).name for c in json.loads(out)["certificates"]]
+    assert sources == sorted(p.parent.name for p in examples.glob("*/main.tf"))
+    assert code == 1  # fail_parse does not parse
+
+
+def _fifo(tmp: Path) -> Path:
+    os.mkfifo(tmp / "pipe.tf")
+    return tmp / "pipe.tf"
+
+
+def _docs_only(tmp: Path) -> Path:
+    (tmp / "docs").mkdir()
+    (tmp / "docs/README.md").write_text("x")
+    return tmp / "docs"
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda tmp: tmp / "nope", "nope: no such file or directory"),
+        (_fifo, "pipe.tf: is a FIFO (named pipe), not a file or directory"),
+        (lambda tmp: Path("/dev/zero"), "/dev/zero: is a character device"),
+        (_docs_only, "docs: no .tf or .tf.json files in this directory or below "
+                     "(found 1 other file(s), e.g. README.md)"),
+    ],
+    ids=["missing", "fifo", "dev-zero", "no-terraform"],
+)
+def test_an_input_path_without_terraform_is_exit_2_in_one_line(tmp_path, make, message):
+    code, out, err = iacforge(str(make(tmp_path)), "--stages", "parse")
+    assert (code, out) == (2, "")
+    assert message in err and err.count("\n") == 1
+
+
+def test_checkov_skip_comments_in_the_code_are_honoured_and_reported_with_their_reason():
+    """As `checkov -d` does; `--ignore-skip-comments` fails the check all the same."""
+    fixture = str(FIXTURES / "security/skip_comment")
+    code, out, _ = iacforge(fixture, "--stages", "security", "--format", "json")
+    security = next(s for s in json.loads(out)["stages"] if s["stage"] == "security")
+    assert (code, security["status"], security["metrics"]["skipped"]) == (0, "pass", 1)
+    [skipped] = [d for d in security["diagnostics"] if d["rule_id"] == "CKV_AWS_27"]
+    assert skipped["suppressed"] == "the author says encryption is not needed"
+    code, out, _ = iacforge(fixture, "--stages", "security", "--format", "sarif")
+    [result] = [r for r in json.loads(out)["runs"][0]["results"] if r["ruleId"] == "CKV_AWS_27"]
+    assert result["suppressions"] == [{"kind": "inSource", "justification":
+                                       "the author says encryption is not needed"}]
+
+    code, out, _ = iacforge(fixture, "--stages", "security", "--format", "json",
+                            "--ignore-skip-comments")
+    security = next(s for s in json.loads(out)["stages"] if s["stage"] == "security")
+    assert (code, security["status"]) == (1, "fail")

@@ -52,3 +52,55 @@ def test_dedup_split_stats_write_files_datasets_loads(task_file, tmp_path, capsy
     assert loaded["train"].num_rows == sizes["train"]
     assert loaded["test"][0]["files"] is not None
     assert len(load_tasks(out / "train.jsonl")) == sizes["train"]
+
+
+def test_every_writers_output_loads_with_datasets(tmp_path, capsys):
+    """Synth's files (generation-only and mutation-only), dedup, split, stats and the logs.
+
+    A generation-only file has `files: []` and `description: null` in every row: JSON alone
+    cannot type them, and loading it beside mutation rows failed to cast.
+    """
+    datasets = pytest.importorskip("datasets")
+    from iacforge.data.synth import Synthesizer
+    from iacforge.data.task import task_features
+    from iacforge.verify.pipeline import Verifier
+
+    synth = tmp_path / "synth"
+    # parse-only verification: generation tasks are written, mutations (needing a plan) rejected
+    counts = Synthesizer(synth, Verifier(stages=["parse"]), families=sorted(FAMILIES)[:3]).run(
+        3, 1, chunk=3)
+    made = counts.generate + 4  # and four mutations below, one a copy
+    assert counts.generate >= 3 and sum(counts.rejected.values()) >= 1
+    mutations = [mutation_task(m, "sqs", seed) for seed in range(40)
+                 if (m := mutation_of(generation_task("sqs", seed)[1], f"sqs:{seed}",
+                                      family="sqs")) is not None][:3]
+    save_tasks([*mutations, dataclasses.replace(mutations[0], id="planted-copy")],
+               synth / "mutate.jsonl")
+    out = tmp_path / "final"
+    assert main(["data", "dedup", str(synth / "generate.jsonl"), str(synth / "mutate.jsonl"),
+                 "--out", str(tmp_path / "kept.jsonl")]) == 0
+    assert main(["data", "split", str(tmp_path / "kept.jsonl"), "--out", str(out),
+                 "--test-fraction", "0.3", "--parquet"]) == 0
+    assert main(["data", "stats", str(out)]) == 0
+    capsys.readouterr()
+    cache = str(tmp_path / "hf")
+
+    def rows(files: list, **kw) -> int:
+        return datasets.load_dataset("json", data_files=[str(f) for f in files], split="train",
+                                     cache_dir=cache, **kw).num_rows
+
+    typed = task_features()
+    assert rows([synth / "generate.jsonl", synth / "mutate.jsonl"], features=typed) == made
+    assert rows([synth / "generate.jsonl"], features=typed) == counts.generate
+    kept = rows([tmp_path / "kept.jsonl"], features=typed)
+    assert rows([out / "train.jsonl", out / "test.jsonl"], features=typed) == kept
+    assert rows([synth / "rejected.jsonl"]) == sum(counts.rejected.values())
+    assert rows([tmp_path / "kept.removed.jsonl"]) == made - kept
+    parquet = datasets.load_dataset("parquet", data_files=[str(out / "train.parquet"),
+                                                           str(out / "test.parquet")],
+                                    split="train", cache_dir=cache)
+    assert parquet.features == typed
+    # the folder, as the Hub would load it: the card's dataset_info types every column
+    folder = datasets.load_dataset(str(out), cache_dir=cache)
+    assert folder["train"].features == typed
+    assert sum(split.num_rows for split in folder.values()) == kept

@@ -213,7 +213,8 @@ def test_a_directory_over_the_size_limit_is_a_problem(tmp_path: Path):
 def test_missing_and_empty_paths_are_problems(tmp_path: Path):
     missing = tmp_path / "nope"
     assert from_path(missing).problems == (f"{missing}: no such file or directory",)
-    assert from_path(tmp_path).problems == (f"{tmp_path}: no .tf or .tf.json files",)
+    assert from_path(tmp_path).problems == (
+        f"{tmp_path}: no .tf or .tf.json files (the directory is empty)",)
 
 
 def test_a_markdown_file_is_read_as_an_llm_reply(tmp_path: Path):

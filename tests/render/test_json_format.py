@@ -35,3 +35,11 @@ def test_control_characters_survive_exactly(escape_codes) -> None:
     assert "\x1b" not in text
     assert json.loads(text)["stages"][2]["diagnostics"][0]["summary"] == (
         escape_codes.stages[2].diagnostics[0].summary)
+
+
+def test_a_certificate_written_before_end_positions_and_suppressions_still_reads() -> None:
+    old = {"content_hash": "h", "stages": [{"stage": "validate", "status": "fail", "diagnostics": [
+        {"severity": "error", "summary": "x", "detail": "", "file": "main.tf", "line": 3,
+         "column": 5, "address": None, "rule_id": "terraform/validate"}]}]}
+    [diag] = Certificate.from_dict(old).stages[0].diagnostics
+    assert (diag.line, diag.end_line, diag.end_column, diag.suppressed) == (3, None, None, None)

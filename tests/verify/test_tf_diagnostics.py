@@ -19,3 +19,11 @@ def test_other_summaries_and_positions_pass_through():
                           rule_id="terraform_validate")
     assert (diag.severity, diag.summary, diag.file, diag.line, diag.column) == \
         ("warning", "Deprecated attribute", "main.tf", 3, 5)
+
+
+def test_the_end_of_terraforms_range_is_kept():
+    diag = from_terraform({"severity": "error", "summary": "Unsupported argument",
+                           "range": {"filename": "main.tf", "start": {"line": 2, "column": 3},
+                                     "end": {"line": 2, "column": 14}}}, rule_id="v")
+    assert (diag.line, diag.column, diag.end_line, diag.end_column) == (2, 3, 2, 14)
+    assert from_terraform({"summary": "x"}, rule_id="v").end_line is None

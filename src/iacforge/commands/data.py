@@ -168,8 +168,10 @@ def _dedup(args: argparse.Namespace) -> int:
 
     tasks = [t for path in args.inputs for t in load_tasks(path)]
     result = dedup(tasks, threshold=args.threshold, near=not args.no_near)
-    removed = [{"id": k, "reason": "exact", "of": v} for k, v in result.exact.items()]
-    removed += [{"id": k, "reason": "near", "of": v} for k, v in result.near.items()]
+    # every row has every column, typed the same, so `datasets` loads the report
+    none = {"of": None, "prompt_overlap": None, "code_overlap": None}
+    removed = [{"id": k, "reason": "exact", **none, "of": v} for k, v in result.exact.items()]
+    removed += [{"id": k, "reason": "near", **none, "of": v} for k, v in result.near.items()]
     kept = result.kept
     if args.against:
         bench = Decontaminator([t for path in args.against for t in load_tasks(path)],
@@ -177,7 +179,7 @@ def _dedup(args: argparse.Namespace) -> int:
         dirty = bench.contaminated(kept)
         ids = {c.task.id for c in dirty}
         kept = [t for t in kept if t.id not in ids]
-        removed += [{"id": c.task.id, "reason": "contaminated",
+        removed += [{"id": c.task.id, "reason": "contaminated", "of": None,
                      "prompt_overlap": round(c.prompt_overlap, 3),
                      "code_overlap": round(c.code_overlap, 3)} for c in dirty]
     args.out.parent.mkdir(parents=True, exist_ok=True)

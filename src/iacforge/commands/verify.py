@@ -8,7 +8,8 @@ from pathlib import Path
 
 from iacforge.certificate import Certificate
 from iacforge.config import Settings
-from iacforge.hcl.extract import from_bytes, from_path
+from iacforge.hcl.extract import from_bytes
+from iacforge.hcl.roots import root_candidates
 from iacforge.render import FORMATTERS, render
 from iacforge.verify.cache import VerdictCache, default_path
 from iacforge.verify.intent_policy import IntentPolicy
@@ -21,8 +22,8 @@ HELP = "Verify Terraform (a directory, a .tf file, or LLM text on stdin) and pri
 
 def register(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("paths", nargs="+", metavar="PATH",
-                        help="directory, .tf/.tf.json file, text file with fenced code, or - "
-                             "for stdin")
+                        help="directory (one certificate per root module below it), "
+                             ".tf/.tf.json file, text file with fenced code, or - for stdin")
     parser.add_argument("--intent", type=Path, help="Rego intent policy evaluated on the plan")
     parser.add_argument("--stages", type=_stage_list,
                         help=f"comma-separated stages (default: {','.join(DEFAULT_STAGES)}; "
@@ -35,6 +36,9 @@ def register(parser: argparse.ArgumentParser) -> None:
                         help="Rego engine (opa only when on PATH)")
     parser.add_argument("--skip-check", action="append", default=[], metavar="CKV_ID",
                         help="checkov check id to skip (repeatable)")
+    parser.add_argument("--ignore-skip-comments", action="store_true",
+                        help="fail checks that a #checkov:skip=ID:reason comment in the code "
+                             "skips (by default they are reported as skipped, as checkov -d does)")
     parser.add_argument("--no-cache", action="store_true",
                         help="neither read nor write the verdict cache (IACFORGE_CACHE_DIR)")
     parser.add_argument("--executor", choices=["local", "ray"], default="local",
@@ -63,15 +67,16 @@ def run(args: argparse.Namespace) -> int:
     intent = IntentPolicy.from_file(args.intent) if args.intent else None
     verifier = Verifier(settings, args.stages, extras={
         "intent_rule": args.intent_rule, "rego_engine": args.rego_engine,
-        "skip_checks": tuple(args.skip_check)})
+        "skip_checks": tuple(args.skip_check),
+        "honour_skip_comments": not args.ignore_skip_comments})
     candidates = []
     for raw in args.paths:
         if raw == "-":
-            candidate = from_bytes(sys.stdin.buffer.read(settings.max_bytes + 1), name="<stdin>",
-                                   source="<stdin>", max_bytes=settings.max_bytes)
-        else:
-            candidate = from_path(Path(raw), max_bytes=settings.max_bytes)
-        candidates.append(candidate)
+            candidates.append(from_bytes(sys.stdin.buffer.read(settings.max_bytes + 1),
+                                         name="<stdin>", source="<stdin>",
+                                         max_bytes=settings.max_bytes))
+        else:  # a directory is judged as what it is: each root module below it, one each
+            candidates += root_candidates(Path(raw), max_bytes=settings.max_bytes)
     cache = None if args.no_cache else VerdictCache(default_path(settings))
     # a cluster's size is the cluster's; IACFORGE_WORKERS sizes this machine's pool
     workers = args.workers or (None if args.ray_address else settings.workers)

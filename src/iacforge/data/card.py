@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from iacforge.data.split import combination
-from iacforge.data.task import Task
+from iacforge.data.task import COLUMNS, Task
 
 
 def statistics(splits: dict[str, Sequence[Task]]) -> dict[str, Any]:
@@ -40,16 +40,34 @@ def statistics(splits: dict[str, Sequence[Task]]) -> dict[str, Any]:
     }
 
 
+def _feature_lines() -> list[str]:
+    """The task columns' types as the card's `dataset_info.features` YAML (`task_features`)."""
+    lines = []
+    for column in COLUMNS:
+        lines.append(f"  - name: {column}")
+        if column in ("files", "reference"):
+            lines += ["    list:", "    - name: name", "      dtype: string",
+                      "    - name: text", "      dtype: string"]
+        elif column == "resources":
+            lines.append("    list: string")
+        else:
+            lines.append("    dtype: string")
+    return lines
+
+
 def dataset_card(stats: dict[str, Any], *, name: str, files: dict[str, str]) -> str:
     """A README.md for a dataset folder; `files` maps split names to file names in it."""
     front = ["---", "configs:", "- config_name: default", "  data_files:"]
     front += [f"  - split: {split}\n    path: {path}" for split, path in files.items()]
+    front += ["dataset_info:", "  features:", *_feature_lines()]
     front += ["tags:", "- terraform", "- infrastructure-as-code", "- aws", "---", ""]
     body = [f"# {name}", "",
             "Terraform tasks (English request → configuration, or a change to one), each with "
             "a Rego intent policy on the plan and a reference solution that passed iacforge's "
             "verifier (terraform validate, plan against the offline AWS provider, intent).", "",
-            "Load with `datasets.load_dataset(\"json\", data_files=...)` or "
+            "Load the folder with `datasets.load_dataset(folder)` (this card types every "
+            "column), a file with `datasets.load_dataset(\"json\", data_files=..., "
+            "features=iacforge.data.task.task_features())`, or with "
             "`iacforge.data.load_tasks(...)`; columns: id, kind, prompt, files, intent, "
             "reference, difficulty, resources, source, description.", "", "## Statistics", "",
             "| | |", "| --- | --- |",

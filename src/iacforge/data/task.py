@@ -1,8 +1,12 @@
 """Task: one benchmark item, a request to generate or change Terraform, and how to judge it.
 
 A task is stored as one flat record (see `Task.to_record`) whose columns have the same type on
-every row, so `datasets.load_dataset("json" | "parquet", data_files=...)` reads a task file as
-is: files are lists of `{"name", "text"}` objects, never maps with varying keys.
+every row: files are lists of `{"name", "text"}` objects, never maps with varying keys. JSON
+cannot say the type of an empty list or of a column that is null in every row (a file of
+generation tasks has `files: []` and `description: null` throughout), so read JSONL task files
+with `task_features()`; Parquet files carry the same types themselves:
+
+    datasets.load_dataset("json", data_files=[...], features=task_features())
 """
 
 from __future__ import annotations
@@ -10,9 +14,12 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from iacforge.errors import IacforgeError
+
+if TYPE_CHECKING:
+    import datasets
 
 Kind = Literal["generate", "mutate"]
 KINDS: tuple[str, ...] = ("generate", "mutate")
@@ -100,6 +107,26 @@ class Task:
         """SHA-256 of the task's record: runs check they resume on the same tasks."""
         text = json.dumps(self.to_record(), sort_keys=True, ensure_ascii=False)
         return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def task_features() -> datasets.Features:
+    """The `datasets.Features` of a task record: every column typed, also where JSON cannot say.
+
+    Raises:
+        IacforgeError: the `datasets` package is not installed (`pip install iacforge[llm]`).
+    """
+    try:
+        import datasets
+    except ImportError:
+        raise IacforgeError("task_features() needs the datasets package "
+                            "(pip install 'iacforge[llm]')") from None
+    text = datasets.Value("string")
+    files = datasets.List({"name": text, "text": text})
+    return datasets.Features({
+        "id": text, "kind": text, "prompt": text, "files": files, "intent": text,
+        "reference": files, "difficulty": text, "resources": datasets.List(text),
+        "source": text, "description": text,
+    })
 
 
 #: Resource types that belong to a family named after another service: the networking parts

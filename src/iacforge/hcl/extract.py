@@ -7,10 +7,15 @@ Candidate whose `problems` say what was wrong; the extract stage reports them.
 from __future__ import annotations
 
 import json
+import os
 import re
+import stat
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 from iacforge.candidate import Candidate
+from iacforge.errors import IacforgeError
 
 _FENCE = re.compile(r"^(?P<indent>[ \t]*)(?P<fence>`{3,}|~{3,})[ \t]*(?P<info>[^\n`]*)$", re.M)
 _HCL_LANGS = {"hcl", "terraform", "tf", "hcl2"}
@@ -25,6 +30,9 @@ _TF_JSON_KEYS = {
 }
 _ARCHIVE_MAGIC = (b"PK\x03\x04", b"\x1f\x8b", b"BZh", b"\xfd7zXZ", b"7z\xbc\xaf")
 SOURCE_SUFFIXES = (".tf", ".tf.json")
+#: Bounds on walking a directory: a tree deeper or larger than this is refused, not walked.
+MAX_DEPTH = 64
+MAX_ENTRIES = 100_000
 
 
 def from_text(text: str, *, source: str = "text", max_bytes: int = 2_000_000) -> Candidate:
@@ -67,34 +75,157 @@ def from_bytes(data: bytes, *, name: str, source: str, max_bytes: int = 2_000_00
 
 
 def from_path(path: Path, *, max_bytes: int = 2_000_000) -> Candidate:
-    """Load a directory (every .tf / .tf.json below it, .terraform excluded) or a single file."""
+    """Load a single file, or a directory as one root module (every .tf / .tf.json below it).
+
+    `iacforge verify` finds the root modules of a directory with `roots.root_candidates`; this
+    takes the directory as it is, so a directory whose Terraform lies only in subdirectories
+    is a problem that names them, never an empty module that would pass.
+    """
     source = str(path)
-    if not path.exists():
-        return Candidate({}, source, (f"{path}: no such file or directory",))
-    if path.is_file():
-        return from_bytes(path.read_bytes()[: max_bytes + 1], name=path.name, source=source,
-                          max_bytes=max_bytes)
+    try:
+        kind = input_kind(path)
+        if kind == "file":
+            return from_bytes(read_limited(path, max_bytes), name=path.name, source=source,
+                              max_bytes=max_bytes)
+        tree = walk(path)
+    except InputError as exc:
+        return Candidate({}, source, (str(exc),))
     files: dict[str, str] = {}
     problems: list[str] = []
     total = 0
-    for file in sorted(path.rglob("*")):
-        rel = file.relative_to(path)
-        if ".terraform" in rel.parts or not file.name.endswith(SOURCE_SUFFIXES):
-            continue
-        if file.is_symlink() or not file.is_file():
-            problems.append(f"{rel}: not a regular file (symlinks are not followed)")
-            continue
-        data = file.read_bytes()[: max_bytes + 1]
-        total += len(data)
-        if total > max_bytes:
-            problems.append(f"{path}: candidate is larger than {max_bytes} bytes")
-            break
-        one = from_bytes(data, name=str(rel), source=source, max_bytes=max_bytes)
-        problems += one.problems
-        files.update({str(rel): text for text in one.files.values()})
-    if not files and not problems:
-        problems.append(f"{path}: no .tf or .tf.json files")
+    for directory in sorted(tree.dirs):
+        for file in tree.dirs[directory]:
+            rel = file.relative_to(path).as_posix()
+            try:
+                data = read_limited(file, max_bytes)
+            except InputError as exc:
+                problems.append(f"{rel}: {exc.reason}")
+                continue
+            total += len(data)
+            if total > max_bytes:
+                problems.append(f"{path}: candidate is larger than {max_bytes} bytes")
+                return Candidate(files, source, tuple(problems))
+            one = from_bytes(data, name=rel, source=source, max_bytes=max_bytes)
+            problems += one.problems
+            files.update((rel, text) for text in one.files.values())
+    if not tree.dirs:
+        problems.append(f"{path}: no .tf or .tf.json files{tree.found()}")
+    elif path not in tree.dirs and not problems:
+        below = ", ".join(d.relative_to(path).as_posix() for d in sorted(tree.dirs)[:5])
+        problems.append(f"{path}: no .tf or .tf.json files in the directory itself, only below "
+                        f"it ({below}); verify each root module (iacforge verify finds them)")
     return Candidate(files, source, tuple(problems))
+
+
+class InputError(IacforgeError):
+    """An input path Terraform cannot be read from: missing, a FIFO or device, too deep."""
+
+    def __init__(self, path: Path, reason: str) -> None:
+        super().__init__(f"{path}: {reason}")
+        self.reason = reason
+
+
+def input_kind(path: Path) -> Literal["file", "dir"]:
+    """Whether `path` is a regular file or a directory; InputError for anything else.
+
+    A FIFO or a device is refused by its stat, never opened: reading one could block or
+    never end (`/dev/zero`).
+    """
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        raise InputError(path, "no such file or directory") from None
+    except OSError as exc:
+        raise InputError(path, f"cannot read it ({exc.strerror or exc})") from None
+    if stat.S_ISREG(mode):
+        return "file"
+    if stat.S_ISDIR(mode):
+        return "dir"
+    raise InputError(path, f"is {_special_kind(mode)}, not a file or directory; pass "
+                           "a .tf file, a directory, or - with the text on stdin")
+
+
+def read_limited(path: Path, max_bytes: int) -> bytes:
+    """At most `max_bytes + 1` bytes of the regular file `path` (symlinks are not followed).
+
+    Opened without blocking and checked after opening, so a FIFO or device swapped in for a
+    file is refused, and a huge (or sparse) file is never read whole.
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW)
+    except OSError as exc:
+        if path.is_symlink():
+            raise InputError(path, "not a regular file (symlinks are not followed)") from None
+        raise InputError(path, f"cannot read it ({exc.strerror or exc})") from None
+    with os.fdopen(fd, "rb") as file:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            raise InputError(path, f"not a regular file ({_special_kind(mode)})")
+        return file.read(max_bytes + 1)
+
+
+@dataclass(frozen=True)
+class Tree:
+    """The directories below a path that hold .tf / .tf.json entries, and what else was there."""
+
+    #: directory → its .tf / .tf.json entries, sorted (not yet checked to be regular files)
+    dirs: dict[Path, list[Path]]
+    #: a few other file names seen (relative), and how many there were in all
+    others: tuple[str, ...] = ()
+    other_count: int = 0
+
+    def found(self) -> str:
+        """` (found: N other files, e.g. a, b)` for an error message, or ``."""
+        if not self.other_count:
+            return " (the directory is empty)"
+        return f" (found {self.other_count} other file(s), e.g. {', '.join(self.others)})"
+
+
+def walk(root: Path) -> Tree:
+    """Every directory below `root` holding Terraform, without recursion and within bounds.
+
+    Directories whose name starts with a dot (`.terraform`, `.git`) are skipped and symlinked
+    directories are not followed. Raises InputError past MAX_DEPTH levels or MAX_ENTRIES
+    entries, or for a directory that cannot be read.
+    """
+    dirs: dict[Path, list[Path]] = {}
+    others: list[str] = []
+    other_count = seen = 0
+    stack = [(root, 0)]
+    while stack:
+        directory, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            raise InputError(root, f"directories nest deeper than {MAX_DEPTH} levels; "
+                                   "point iacforge at the module directories")
+        try:
+            with os.scandir(directory) as scan:
+                entries = sorted(scan, key=lambda e: e.name)
+        except OSError as exc:
+            raise InputError(directory, f"cannot read the directory "
+                                        f"({exc.strerror or exc})") from None
+        seen += len(entries)
+        if seen > MAX_ENTRIES:
+            raise InputError(root, f"more than {MAX_ENTRIES} files and directories below it; "
+                                   "point iacforge at the module directories")
+        for entry in entries:
+            if entry.is_dir(follow_symlinks=False):
+                if not entry.name.startswith("."):
+                    stack.append((Path(entry.path), depth + 1))
+            elif entry.name.endswith(SOURCE_SUFFIXES):
+                dirs.setdefault(directory, []).append(Path(entry.path))
+            else:
+                other_count += 1
+                if len(others) < 3:
+                    others.append(Path(entry.path).relative_to(root).as_posix())
+    return Tree(dirs, tuple(others), other_count)
+
+
+def _special_kind(mode: int) -> str:
+    for test, name in ((stat.S_ISFIFO, "a FIFO (named pipe)"), (stat.S_ISCHR, "a character device"),
+                       (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket")):
+        if test(mode):
+            return name
+    return "not a regular file"
 
 
 def _binary_problem(data: bytes) -> str | None:

@@ -59,6 +59,8 @@ class Finding:
     start_line: int
     end_line: int
     guideline: str = ""
+    #: For a result a `#checkov:skip=<id>:<reason>` comment suppressed: the reason given.
+    reason: str = ""
 
 
 @dataclass(frozen=True)
@@ -139,6 +141,7 @@ def _finding(record: Any, root: Path) -> Finding:
         start_line=start,
         end_line=end,
         guideline=record.guideline or "",
+        reason=str((record.check_result or {}).get("suppress_comment") or ""),
     )
 
 

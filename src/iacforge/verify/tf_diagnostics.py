@@ -15,6 +15,7 @@ def from_terraform(diag: dict[str, Any], *, rule_id: str) -> Diagnostic:
     """One terraform diagnostic object as a Diagnostic."""
     rng = diag.get("range") or {}
     start = rng.get("start") or {}
+    end = rng.get("end") or {}
     severity = diag.get("severity", "error")
     return Diagnostic(
         severity="error" if severity == "error" else "warning",
@@ -25,6 +26,8 @@ def from_terraform(diag: dict[str, Any], *, rule_id: str) -> Diagnostic:
         column=start.get("column"),
         address=diag.get("address"),
         rule_id=rule_id,
+        end_line=end.get("line"),
+        end_column=end.get("column"),
     )
 
 

@@ -30,7 +30,8 @@ def context(files: dict[str, str], *, parsed: bool = True, **extras) -> StageCon
 
 
 def failing(result, check_id: str) -> set[str]:
-    return {d.address for d in result.diagnostics if d.rule_id == check_id}
+    return {d.address for d in result.diagnostics
+            if d.rule_id == check_id and d.suppressed is None}
 
 
 def test_fails_exactly_the_unencrypted_queues():
@@ -112,6 +113,12 @@ def test_a_skip_comment_in_the_candidate_is_ignored_unless_asked():
     honoured = security.run(context(files, honour_skip_comments=True))
     assert failing(honoured, "CKV_AWS_27") == set()
     assert honoured.metrics["skipped"] == 1
+    # reported as skipped, with the comment's reason, where checkov found it; not a failure
+    [skipped] = [d for d in honoured.diagnostics if d.rule_id == "CKV_AWS_27"]
+    assert (skipped.severity, skipped.suppressed, skipped.address, skipped.line) == (
+        "info", "the author says encryption is not needed", "aws_sqs_queue.fail_suppressed", 3)
+    assert skipped.detail == ("skipped by a checkov:skip comment: "
+                              "the author says encryption is not needed")
 
 
 def test_files_iacforge_adds_to_the_workdir_are_not_scanned(tmp_path):

@@ -6,7 +6,10 @@ would otherwise be judged as if the candidate had written it). Each failed check
 warning; the stage fails when any check fails.
 
 `ctx.extras` options: `skip_checks` (check ids not to run) and `honour_skip_comments`
-(obey `#checkov:skip=` comments; off, so a candidate cannot silence a check itself).
+(obey `#checkov:skip=<id>:<reason>` comments as `checkov -d` does; off by default, so a
+generated candidate cannot silence a check itself; `iacforge verify` turns it on for the
+user's own code). A check a comment skipped is reported as an `info` diagnostic whose
+`suppressed` field holds the comment's reason; it does not fail the stage.
 """
 
 from __future__ import annotations
@@ -39,17 +42,8 @@ def run(ctx: StageContext) -> StageResult:
         return StageResult(ID, "error", (diagnostic,), time.monotonic() - start)
     addresses = _addresses(ctx.model or parse_files(ctx.candidate.files).model)
     diagnostics = tuple(
-        Diagnostic(
-            "warning",
-            f.name,
-            f.guideline,
-            file=f.file,
-            line=f.start_line,
-            address=addresses.get((f.file, f.start_line), f.resource),
-            rule_id=f.check_id,
-        )
-        for f in sorted(report.failed, key=lambda f: (f.file, f.start_line, f.check_id))
-    )
+        _diagnostic(f, addresses, skipped=False) for f in _in_order(report.failed)
+    ) + tuple(_diagnostic(f, addresses, skipped=True) for f in _in_order(report.skipped))
     passed, failed = len(report.passed), len(report.failed)
     metrics = {
         "passed": passed,
@@ -59,6 +53,27 @@ def run(ctx: StageContext) -> StageResult:
     }
     status = "fail" if failed else "pass"
     return StageResult(ID, status, diagnostics, time.monotonic() - start, metrics)
+
+
+def _in_order(findings: tuple[checkov_scan.Finding, ...]) -> list[checkov_scan.Finding]:
+    return sorted(findings, key=lambda f: (f.file, f.start_line, f.check_id))
+
+
+def _diagnostic(f: checkov_scan.Finding, addresses: dict[tuple[str, int], str], *,
+                skipped: bool) -> Diagnostic:
+    """A failed check as a warning; a check a `checkov:skip` comment skipped as info."""
+    reason = (f.reason or "no reason given") if skipped else None
+    return Diagnostic(
+        "info" if skipped else "warning",
+        f.name,
+        f"skipped by a checkov:skip comment: {reason}" if skipped else f.guideline,
+        file=f.file,
+        line=f.start_line,
+        address=addresses.get((f.file, f.start_line), f.resource),
+        rule_id=f.check_id,
+        end_line=f.end_line,
+        suppressed=reason,
+    )
 
 
 def _addresses(model: TerraformModel | None) -> dict[tuple[str, int], str]:
