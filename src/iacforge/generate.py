@@ -25,6 +25,7 @@ from typing import Any, Literal, Protocol, TextIO
 
 from iacforge.candidate import Candidate
 from iacforge.certificate import Certificate
+from iacforge.errors import ConfigError
 from iacforge.hcl.extract import from_text
 from iacforge.llm.base import Backend, Messages, Sampling
 from iacforge.prompts import generation_prompt, mutation_prompt, repair_prompt
@@ -80,9 +81,9 @@ class LoopConfig:
 
     def __post_init__(self) -> None:
         if self.samples < 1:
-            raise ValueError(f"samples must be at least 1, not {self.samples}")
+            raise ConfigError(f"samples must be at least 1, not {self.samples}")
         if self.turns < 1:
-            raise ValueError(f"turns must be at least 1, not {self.turns}")
+            raise ConfigError(f"turns must be at least 1, not {self.turns}")
 
 
 @dataclass(frozen=True)

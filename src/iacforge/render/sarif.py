@@ -17,13 +17,11 @@ from typing import Any
 from urllib.parse import quote
 
 from iacforge.certificate import Certificate
-from iacforge.diagnostics import Diagnostic, StageResult
+from iacforge.diagnostics import NOT_PASSED, Diagnostic, StageResult
 from iacforge.render.version import iacforge_version
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 LEVELS: dict[str, str] = {"error": "error", "warning": "warning", "info": "note"}
-#: Stage statuses that must show up as at least one result.
-_NOT_PASSED = frozenset({"fail", "error", "unsafe"})
 
 
 def render_sarif(certs: list[Certificate]) -> str:
@@ -50,7 +48,7 @@ def sarif_log(certs: list[Certificate]) -> dict[str, Any]:
 
 
 def _reported(stage: StageResult) -> tuple[Diagnostic, ...]:
-    if stage.diagnostics or stage.status not in _NOT_PASSED:
+    if stage.diagnostics or stage.status not in NOT_PASSED:
         return stage.diagnostics
     return (Diagnostic("error", f"The {stage.stage} stage ended with status {stage.status}."),)
 

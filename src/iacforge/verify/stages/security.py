@@ -5,8 +5,9 @@ Only the candidate's files are scanned, in a private directory: never the worksp
 would otherwise be judged as if the candidate had written it). Each failed check becomes a
 warning; the stage fails when any check fails.
 
-`ctx.extras` options: `skip_checks` (check ids not to run) and `honour_skip_comments`
-(obey `#checkov:skip=` comments; off, so a candidate cannot silence a check itself).
+`ctx.options` (VerifierOptions): `skip_checks` (check ids not to run) and
+`honour_skip_comments` (obey `#checkov:skip=` comments; off, so a candidate cannot silence a
+check itself). The stage is advisory: its failure fails the verdict only under `fail_on`.
 """
 
 from __future__ import annotations
@@ -29,8 +30,8 @@ def run(ctx: StageContext) -> StageResult:
     try:
         report = checkov_scan.scan(
             ctx.candidate.files,
-            skip_checks=ctx.extras.get("skip_checks", ()),
-            skip_comments=bool(ctx.extras.get("honour_skip_comments", False)),
+            skip_checks=ctx.options.skip_checks,
+            skip_comments=ctx.options.honour_skip_comments,
         )
     except checkov_scan.ScanError as exc:
         diagnostic = Diagnostic("error", "checkov could not scan the configuration", str(exc))
