@@ -11,7 +11,7 @@ from iacforge.candidate import Candidate
 from iacforge.certificate import Certificate
 from iacforge.config import Settings
 from iacforge.diagnostics import Diagnostic, StageResult
-from iacforge.errors import IacforgeError, SetupError
+from iacforge.errors import ConfigError, SetupError
 from iacforge.hcl.normalise import normalise
 from iacforge.verify.context import StageContext
 from iacforge.verify.intent_policy import IntentPolicy
@@ -34,12 +34,12 @@ def resolve_stages(names: Iterable[str] | None, *, with_intent: bool) -> tuple[s
     asked = set(names) if names is not None else set(DEFAULT_STAGES)
     unknown = asked - STAGES.keys()
     if unknown:
-        raise IacforgeError(f"unknown stage(s) {', '.join(sorted(unknown))}; "
+        raise ConfigError(f"unknown stage(s) {', '.join(sorted(unknown))}; "
                             f"choose from {', '.join(STAGES)}")
     if names is None and not with_intent:
         asked.discard("intent")
     if "intent" in asked and not with_intent:
-        raise IacforgeError("stage 'intent' needs an intent policy (--intent policy.rego)")
+        raise ConfigError("stage 'intent' needs an intent policy (--intent policy.rego)")
     todo = _with_needs(asked)
     order = list(STAGES)
     if any(order.index(n) > order.index(_GATE) for n in todo):
