@@ -1,9 +1,10 @@
 """Generate and mutate Terraform with a verifier-fed repair loop.
 
 Sample `samples` candidates; verify them; give every one that failed its certificate's
-`feedback()` as the next turn; stop at the first candidate that passes every stage, or after
-`turns` turns. Every attempt is kept (prompt, reply, certificate, reward): the trajectories are
-training data for multi-turn RL. The answer is the best attempt by reward.
+`feedback()` as the next turn; stop at the first candidate whose verdict is a pass (the
+correctness stages, and security or lint only when the verifier's `fail_on` names them), or
+after `turns` turns. Every attempt is kept (prompt, reply, certificate, reward): the
+trajectories are training data for multi-turn RL. The answer is the best attempt by reward.
 
 >>> from iacforge.llm import ScriptedBackend
 >>> from iacforge.verify.pipeline import Verifier
