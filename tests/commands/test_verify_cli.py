@@ -245,7 +245,10 @@ def cert(*statuses: tuple[str, str]) -> Certificate:
         ([cert(("validate", "error"), ("plan", "skipped"))], 3),
         ([cert(("validate", "error")), cert(("parse", "pass"))], 3),
         # a failure anywhere outweighs a verifier error before it
-        ([cert(("validate", "error"), ("plan", "skipped"), ("security", "fail"))], 1),
+        ([cert(("validate", "error"), ("plan", "skipped"), ("apply", "fail"))], 1),
+        # security and lint do not gate by default (a certificate's fail_on says when they do)
+        ([cert(("validate", "error"), ("plan", "skipped"), ("security", "fail"))], 3),
+        ([cert(("parse", "pass"), ("security", "fail"), ("lint", "fail"))], 0),
         ([cert(("validate", "error")), cert(("parse", "fail"))], 1),
     ],
 )
