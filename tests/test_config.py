@@ -6,7 +6,7 @@ import pytest
 
 from iacforge import config
 from iacforge.config import Settings
-from iacforge.errors import SetupError
+from iacforge.errors import ConfigError, SetupError
 
 AWS = "registry.terraform.io/hashicorp/aws"
 
@@ -104,10 +104,21 @@ def test_overrides_beat_the_environment_and_none_means_not_given(monkeypatch):
     assert Settings.from_env(timeout=None).timeout == 7.5
 
 
-def test_a_bad_environment_value_is_a_setup_error_naming_the_variable(monkeypatch):
+def test_a_bad_environment_value_is_a_config_error_naming_the_variable(monkeypatch):
     monkeypatch.setenv("IACFORGE_WORKERS", "many")
-    with pytest.raises(SetupError, match="IACFORGE_WORKERS='many'"):
+    with pytest.raises(ConfigError, match="IACFORGE_WORKERS='many'"):
         Settings.from_env()
+
+
+def test_fail_on_is_read_from_the_environment_and_checked(monkeypatch):
+    assert Settings().fail_on == ()
+    monkeypatch.setenv("IACFORGE_FAIL_ON", "lint,security")
+    assert Settings.from_env().fail_on == ("security", "lint")
+    monkeypatch.setenv("IACFORGE_FAIL_ON", "secrity")
+    with pytest.raises(ConfigError, match=r"IACFORGE_FAIL_ON='secrity'.*security, lint"):
+        Settings.from_env()
+    with pytest.raises(ConfigError, match="'plan' is not an advisory stage"):
+        Settings(fail_on=("plan",))
 
 
 def test_a_missing_terraform_binary_is_a_setup_error_saying_what_to_set():

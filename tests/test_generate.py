@@ -21,6 +21,7 @@ from iacforge.generate import (
 )
 from iacforge.llm import Sampling, ScriptedBackend
 from iacforge.prompts import generation_prompt, mutation_prompt, render, repair_prompt
+from iacforge.verify.options import VerifierOptions
 from iacforge.verify.pipeline import Verifier
 
 GOOD = '```hcl main.tf\nresource "aws_sqs_queue" "jobs" {\n  name = "jobs"\n}\n```\n'
@@ -126,11 +127,12 @@ def test_the_best_attempt_is_chosen_by_reward_before_turn_order():
 
 @pytest.mark.slow
 def test_the_best_candidate_by_reward_wins_when_none_passes():
-    """validate passes (reward 0.5) but lint does not: not a full pass, yet the best one."""
+    """validate passes (reward 0.5) but lint, which gates here, does not: not a full pass,
+    yet the best one."""
     untyped = ('```hcl main.tf\nvariable "name" {}\nresource "aws_sqs_queue" "q" {\n'
                '  name = var.name\n}\n```\n')
-    result, _, _ = loop([BROKEN, untyped], Verifier(stages=["validate", "lint"]), samples=2,
-                        turns=1)
+    verifier = Verifier(stages=["validate", "lint"], options=VerifierOptions(fail_on=["lint"]))
+    result, _, _ = loop([BROKEN, untyped], verifier, samples=2, turns=1)
     assert [a.reward for a in result.attempts] == [0.0, 0.5]
     assert not result.passed and result.best.sample == 1
     assert result.best.certificate.failed_stage == "lint"

@@ -51,8 +51,10 @@ def test_the_default_scale(stages, expected):
         [*GATES_PASS, ("plan", "error")],
         [*GATES_PASS, ("plan", "pass"), ("intent", "error")],
         [("extract", "error")],
+        # the screen is part of FV-i (iacforge.formal): its crash is the verifier's, not a 0
+        [("extract", "pass"), ("parse", "pass"), ("screen", "error"), ("validate", "skipped")],
     ],
-    ids=["validate", "plan", "intent", "extract"],
+    ids=["validate", "plan", "intent", "extract", "screen"],
 )
 def test_a_verifier_error_on_the_scale_earns_none(stages):
     assert reward(cert(*stages)) is None

@@ -1,4 +1,8 @@
-"""Certificate: the ordered stage verdicts for one candidate, and how it renders itself."""
+"""Certificate: the ordered stage verdicts for one candidate, its verdict, and how it renders.
+
+The verdict (`status`, `passed`) is decided by the correctness stages; security and lint
+count only when named in the certificate's `fail_on` (see `iacforge.formal`).
+"""
 
 from __future__ import annotations
 
@@ -7,9 +11,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from iacforge.diagnostics import StageResult, Status
+from iacforge.formal import ADVISORY, gates
 
 #: Bumped whenever the JSON shape changes; documented in the README.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 
 @dataclass(frozen=True)
@@ -20,6 +25,9 @@ class Certificate:
     >>> cert = Certificate("ab12", (StageResult("extract", "pass"), StageResult("parse", "fail")))
     >>> cert.status, cert.failed_stage
     ('fail', 'parse')
+    >>> advised = Certificate("cd34", (StageResult("parse", "pass"), StageResult("lint", "fail")))
+    >>> advised.status, Certificate("cd34", advised.stages, fail_on=("lint",)).status
+    ('pass', 'fail')
     """
 
     content_hash: str
@@ -30,18 +38,26 @@ class Certificate:
     rego: dict[str, Any] | None = None
     source: str = ""
     files: tuple[str, ...] = field(default=())
+    #: Advisory stages (security, lint) whose failure fails the verdict too.
+    fail_on: tuple[str, ...] = ()
 
     def stage(self, name: str) -> StageResult | None:
         """The result of stage `name`, or None when it was not requested."""
         return next((s for s in self.stages if s.stage == name), None)
 
+    def gating(self) -> tuple[StageResult, ...]:
+        """The stages that decide the verdict: the correctness stages in order, then the
+        advisory ones named in `fail_on`."""
+        first = [s for s in self.stages if s.stage not in ADVISORY]
+        return (*first, *(s for s in self.stages if s.stage in ADVISORY
+                          and gates(s.stage, self.fail_on)))
+
     @property
     def status(self) -> Status:
-        """`pass` when every stage passed, else the status of the first stage that did not."""
-        for s in self.stages:
-            if s.status != "pass":
-                return s.status
-        return "pass"
+        """The verdict: `pass` when every gating stage passed, else the status of the first
+        gating stage that did not."""
+        blocking = self._blocking()
+        return "pass" if blocking is None else blocking.status
 
     @property
     def passed(self) -> bool:
@@ -49,8 +65,12 @@ class Certificate:
 
     @property
     def failed_stage(self) -> str | None:
-        """The first stage that did not pass, or None."""
-        return next((s.stage for s in self.stages if s.status != "pass"), None)
+        """The first gating stage that did not pass, or None."""
+        blocking = self._blocking()
+        return None if blocking is None else blocking.stage
+
+    def _blocking(self) -> StageResult | None:
+        return next((s for s in self.gating() if s.status != "pass"), None)
 
     def why(self) -> str:
         """One line on why it did not pass: first stage not passing, its status, first error."""
@@ -74,6 +94,7 @@ class Certificate:
             "source": self.source,
             "files": list(self.files),
             "status": self.status,
+            "fail_on": list(self.fail_on),
             "stages": [s.to_dict() for s in self.stages],
             "rego": self.rego,
         }
@@ -90,6 +111,7 @@ class Certificate:
             rego=data.get("rego"),
             source=data.get("source", ""),
             files=tuple(data.get("files", ())),
+            fail_on=tuple(data.get("fail_on", ())),
         )
 
     def to_json(self, *, include_plan: bool = False, indent: int | None = 2) -> str:

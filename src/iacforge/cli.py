@@ -11,6 +11,7 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 from iacforge import __version__
 from iacforge.commands import COMMANDS
@@ -19,8 +20,15 @@ from iacforge.errors import IacforgeError, SetupError
 EXIT_SETUP = 4
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, with a usage error said in one line (the usage itself is in --help)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="iacforge", description="Trustworthy LLM-written Terraform: verify, certify, reward.")
     parser.add_argument("--version", action="version", version=f"iacforge {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")

@@ -14,7 +14,8 @@ import shutil
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
-from iacforge.errors import SetupError
+from iacforge.errors import ConfigError, SetupError
+from iacforge.formal import parse_fail_on
 
 #: Places Terraform itself looks for implied local mirrors, plus the usual system folders.
 _MIRROR_CANDIDATES = (
@@ -33,16 +34,21 @@ def _env(name: str) -> str | None:
 
 
 def _convert(raw: str, kind: type, name: str) -> object:
-    """An `IACFORGE_*` string as the field's type, or a SetupError naming the variable."""
+    """An `IACFORGE_*` string as the field's type, or a ConfigError naming the variable."""
     if kind is bool:
         if raw.lower() not in ("1", "true", "yes", "0", "false", "no"):
-            raise SetupError(f"IACFORGE_{name.upper()}={raw!r}: expected true or false")
+            raise ConfigError(f"IACFORGE_{name.upper()}={raw!r}: expected true or false")
         return raw.lower() in ("1", "true", "yes")
     if kind in (int, float):
         try:
             return kind(raw)
         except ValueError:
-            raise SetupError(f"IACFORGE_{name.upper()}={raw!r}: expected a number") from None
+            raise ConfigError(f"IACFORGE_{name.upper()}={raw!r}: expected a number") from None
+    if kind is tuple:
+        try:
+            return parse_fail_on(raw)
+        except ConfigError as exc:
+            raise ConfigError(f"IACFORGE_{name.upper()}={raw!r}: {exc}") from None
     return raw
 
 
@@ -64,6 +70,12 @@ class Settings:
     allow_unsandboxed: bool = False
     #: A JSON screen policy replacing the packaged one (verify/screen_policy.json).
     screen_policy: str | None = None
+    #: Advisory stages (security, lint) whose failure fails the verdict too; comma-separated
+    #: in the environment. By default only the correctness stages decide it.
+    fail_on: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        self.fail_on = parse_fail_on(self.fail_on)
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:

@@ -10,6 +10,10 @@ Status = Literal["pass", "fail", "error", "unsafe", "skipped"]
 
 #: Statuses in which the candidate was judged; `error` and `skipped` mean it was not.
 JUDGED: frozenset[str] = frozenset({"pass", "fail", "unsafe"})
+#: Judged and found wanting: the candidate's fault.
+FAILING: frozenset[str] = frozenset({"fail", "unsafe"})
+#: Statuses that stop a stage from counting as passed, other than being skipped after one.
+NOT_PASSED: frozenset[str] = FAILING | {"error"}
 
 
 @dataclass(frozen=True)

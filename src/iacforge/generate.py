@@ -1,9 +1,10 @@
 """Generate and mutate Terraform with a verifier-fed repair loop.
 
 Sample `samples` candidates; verify them; give every one that failed its certificate's
-`feedback()` as the next turn; stop at the first candidate that passes every stage, or after
-`turns` turns. Every attempt is kept (prompt, reply, certificate, reward): the trajectories are
-training data for multi-turn RL. The answer is the best attempt by reward.
+`feedback()` as the next turn; stop at the first candidate whose verdict is a pass (the
+correctness stages, and security or lint only when the verifier's `fail_on` names them), or
+after `turns` turns. Every attempt is kept (prompt, reply, certificate, reward): the
+trajectories are training data for multi-turn RL. The answer is the best attempt by reward.
 
 >>> from iacforge.llm import ScriptedBackend
 >>> from iacforge.verify.pipeline import Verifier
@@ -25,6 +26,7 @@ from typing import Any, Literal, Protocol, TextIO
 
 from iacforge.candidate import Candidate
 from iacforge.certificate import Certificate
+from iacforge.errors import ConfigError
 from iacforge.hcl.extract import from_text
 from iacforge.llm.base import Backend, Messages, Sampling
 from iacforge.prompts import generation_prompt, mutation_prompt, repair_prompt
@@ -80,9 +82,9 @@ class LoopConfig:
 
     def __post_init__(self) -> None:
         if self.samples < 1:
-            raise ValueError(f"samples must be at least 1, not {self.samples}")
+            raise ConfigError(f"samples must be at least 1, not {self.samples}")
         if self.turns < 1:
-            raise ValueError(f"turns must be at least 1, not {self.turns}")
+            raise ConfigError(f"turns must be at least 1, not {self.turns}")
 
 
 @dataclass(frozen=True)

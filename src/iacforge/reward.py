@@ -1,7 +1,7 @@
 """The reward a certificate earns: TerraFormer's scale, plus optional documented weights.
 
 Default scale (TerraFormer):
-    0              extract, parse or validate (FV-i) did not pass
+    0              FV-i (extract, parse, screen, validate) did not pass
     0.5            validate passed, plan (FV-ii) did not (or was not run)
     1 + k/n        plan passed; k of the intent policy's n boolean rules are true
                    (1.0 when no intent policy was given)
@@ -16,8 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from iacforge.certificate import Certificate
-
-_GATES = ("extract", "parse", "validate")
+from iacforge.formal import FV1
 
 
 @dataclass(frozen=True)
@@ -40,7 +39,7 @@ def reward(cert: Certificate, weights: RewardWeights = RewardWeights()) -> float
 
 
 def _base(cert: Certificate) -> float | None:
-    for name in _GATES:
+    for name in FV1:
         stage = cert.stage(name)
         if stage is None:
             continue
@@ -48,7 +47,7 @@ def _base(cert: Certificate) -> float | None:
             return None
         if not stage.passed:
             return 0.0
-    if not cert.passes("validate"):
+    if not cert.passes(FV1[-1]):
         return 0.0
     plan = cert.stage("plan")
     if plan is None or plan.status in ("fail", "skipped"):

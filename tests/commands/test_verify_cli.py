@@ -251,7 +251,10 @@ def cert(*statuses: tuple[str, str]) -> Certificate:
         ([cert(("validate", "error"), ("plan", "skipped"))], 3),
         ([cert(("validate", "error")), cert(("parse", "pass"))], 3),
         # a failure anywhere outweighs a verifier error before it
-        ([cert(("validate", "error"), ("plan", "skipped"), ("security", "fail"))], 1),
+        ([cert(("validate", "error"), ("plan", "skipped"), ("apply", "fail"))], 1),
+        # security and lint do not gate by default (a certificate's fail_on says when they do)
+        ([cert(("validate", "error"), ("plan", "skipped"), ("security", "fail"))], 3),
+        ([cert(("parse", "pass"), ("security", "fail"), ("lint", "fail"))], 0),
         ([cert(("validate", "error")), cert(("parse", "fail"))], 1),
     ],
 )
@@ -329,3 +332,43 @@ def test_checkov_skip_comments_in_the_code_are_honoured_and_reported_with_their_
                             "--ignore-skip-comments")
     security = next(s for s in json.loads(out)["stages"] if s["stage"] == "security")
     assert (code, security["status"]) == (1, "fail")
+
+
+BUCKET = 'resource "aws_s3_bucket" "logs" {\n  bucket = "iacforge-demo-logs"\n}\n'
+
+
+@pytest.mark.parametrize(("fail_on", "env", "exit", "status"), [
+    ([], {}, 0, "pass"),
+    (["--fail-on", "security"], {}, 1, "fail"),
+    ([], {"IACFORGE_FAIL_ON": "security"}, 1, "fail"),
+    (["--fail-on", "lint"], {"IACFORGE_FAIL_ON": "security"}, 1, "fail"),
+])
+def test_checkov_findings_are_shown_and_fail_the_verdict_only_when_asked(fail_on, env, exit,
+                                                                         status, tmp_path):
+    (tmp_path / "main.tf").write_text(BUCKET)
+    code, out, _ = iacforge(str(tmp_path), "--stages", "parse,security,lint", "--format",
+                            "json", *fail_on, stdin=b"", env=env)
+    cert = json.loads(out)
+    by_name = {s["stage"]: s for s in cert["stages"]}
+    assert by_name["security"]["status"] == by_name["lint"]["status"] == "fail"
+    assert "CKV_AWS_18" in {d["rule_id"] for d in by_name["security"]["diagnostics"]}
+    assert (code, cert["status"]) == (exit, status)
+
+
+@pytest.mark.slow
+def test_a_plain_valid_bucket_passes_the_default_stages_with_its_findings_listed(tmp_path):
+    (tmp_path / "main.tf").write_text(BUCKET)
+    code, out, _ = iacforge(str(tmp_path))
+    assert code == 0
+    assert "CKV_AWS_145" in out and "security" in out and "fail" in out
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--intent-rule", "strcit"], "invalid choice: 'strcit' (choose from 'iac_eval', 'strict')"),
+    (["--fail-on", "secrity"], "'secrity' is not an advisory stage; choose from security, lint"),
+    (["--stages", "parse,plna"], "unknown stage(s) plna"),
+])
+def test_a_misspelt_option_is_a_one_line_usage_error(args, message, tmp_path):
+    code, out, err = iacforge(str(tmp_path), *args)
+    assert (code, out) == (2, "")
+    assert err.count("\n") == 1 and message in err

@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import dataclasses
+import inspect
 import json
 
 import pytest
 
-from iacforge.cli import main
+from iacforge.cli import build_parser, main
+from iacforge.data.curate import Curator
+from iacforge.data.decontam import Decontaminator
+from iacforge.data.dedup import dedup
 from iacforge.data.families import FAMILIES
 from iacforge.data.loaders import load_tasks, save_tasks
-from iacforge.data.synth import generation_task, mutation_of, mutation_task
+from iacforge.data.remix import remix
+from iacforge.data.split import split
+from iacforge.data.synth import Synthesizer, generation_task, mutation_of, mutation_task
 
 
 @pytest.fixture
@@ -104,3 +110,24 @@ def test_every_writers_output_loads_with_datasets(tmp_path, capsys):
     folder = datasets.load_dataset(str(out), cache_dir=cache)
     assert folder["train"].features == typed
     assert sum(split.num_rows for split in folder.values()) == kept
+
+
+def _default(function, name: str):
+    return inspect.signature(function).parameters[name].default
+
+
+@pytest.mark.parametrize(("argv", "flag", "function", "name"), [
+    (["synth", "--out", "o"], "chunk", Synthesizer.run, "chunk"),
+    (["synth", "--out", "o"], "start", Synthesizer.run, "start"),
+    (["mutate", "t", "--out", "o"], "rounds", remix, "rounds"),
+    (["dedup", "t", "--out", "o"], "threshold", dedup, "threshold"),
+    (["dedup", "t", "--out", "o"], "ngram", Decontaminator.__init__, "n"),
+    (["dedup", "t", "--out", "o"], "overlap", Decontaminator.__init__, "threshold"),
+    (["split", "t", "--out", "o"], "test_fraction", split, "test_fraction"),
+    (["split", "t", "--out", "o"], "seed", split, "seed"),
+    (["curate", "m", "--out", "o"], "turns", Curator.__init__, "turns"),
+])
+def test_the_cli_defaults_are_the_library_defaults(argv, flag, function, name):
+    """The data steps' flags default to what the functions they call default to."""
+    args = build_parser().parse_args(["data", *argv])
+    assert getattr(args, flag) == _default(function, name)

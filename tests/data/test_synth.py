@@ -11,7 +11,8 @@ import pytest
 from iacforge.candidate import Candidate
 from iacforge.data.families import FAMILIES
 from iacforge.data.loaders import load_tasks
-from iacforge.data.synth import STAGES, Synthesizer, mutation_of, mutation_task, spec_for
+from iacforge.data.synth import Synthesizer, mutation_of, mutation_task, spec_for
+from iacforge.formal import FORMAL_STAGES
 from iacforge.verify.intent_policy import IntentPolicy
 from iacforge.verify.pipeline import Verifier
 
@@ -30,7 +31,7 @@ def one_mutation_per_op() -> dict:
 
 @pytest.mark.slow
 def test_synthesized_tasks_pass_their_intent_and_mutations_fail_on_their_initial(tmp_path):
-    verifier = Verifier(stages=STAGES)
+    verifier = Verifier(stages=FORMAL_STAGES)
     counts = Synthesizer(tmp_path, verifier, families=SAMPLE).run(4, 1, chunk=4)
     assert (counts.generate, sum(counts.rejected.values())) == (4, 0)
     assert counts.mutate >= 1

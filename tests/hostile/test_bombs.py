@@ -19,6 +19,7 @@ from iacforge.hcl.parse import MAX_BYTES, parse_files
 from iacforge.verify import bounded
 from iacforge.verify.context import StageContext
 from iacforge.verify.intent_policy import IntentPolicy
+from iacforge.verify.options import VerifierOptions
 from iacforge.verify.pipeline import Verifier, _timed
 from iacforge.verify.stages import STAGES
 
@@ -52,7 +53,7 @@ BOMBS = {
 def verifier(**settings: object) -> Verifier:
     # the screen lets everything through, so that each bomb reaches every in-process step
     return Verifier(Settings(**settings), stages=IN_PROCESS,
-                    extras={"screen_policy": PERMISSIVE})
+                    options=VerifierOptions(screen_policy=PERMISSIVE))
 
 
 @pytest.mark.parametrize("name", sorted(BOMBS))
@@ -136,7 +137,7 @@ def _many_resources(count: int) -> str:
 def _context(text: str, *, timeout: float = 120.0, intent: IntentPolicy | None = None
              ) -> StageContext:
     return StageContext(Candidate({"main.tf": text}), Settings(timeout=timeout), intent=intent,
-                        extras={"screen_policy": PERMISSIVE})
+                        options=VerifierOptions(screen_policy=PERMISSIVE))
 
 
 def _parsed(ctx: StageContext) -> TerraformModel | None:

@@ -22,6 +22,7 @@ from botocore.config import Config
 from iacforge.candidate import Candidate
 from iacforge.config import Settings
 from iacforge.verify.emulator import MotoServer, account_credentials, new_account_id
+from iacforge.verify.options import VerifierOptions
 from iacforge.verify.pipeline import Verifier
 
 from .conftest import PERMISSIVE, Listener
@@ -180,7 +181,7 @@ def test_apply_with_the_screen_out_of_the_way_makes_the_emulator_call_nowhere(li
     files = {"main.tf": S3_TO_HTTP.replace("PORT", str(listener.port))
              .replace("BUCKET", new_account_id())}
     verifier = Verifier(Settings.from_env(), stages=["apply"],
-                        extras={"screen_policy": PERMISSIVE})
+                        options=VerifierOptions(screen_policy=PERMISSIVE))
     cert = verifier.verify(Candidate(files))
     statuses = {r.stage: r.status for r in cert.stages}
     assert statuses["plan"] == "pass", cert.to_dict()

@@ -11,6 +11,7 @@ import pytest
 from iacforge.candidate import Candidate
 from iacforge.config import Settings
 from iacforge.verify.emulator import shared_server
+from iacforge.verify.options import VerifierOptions
 from iacforge.verify.pipeline import Verifier
 
 from .conftest import PERMISSIVE, candidate, fixture_files, run_terraform
@@ -52,7 +53,8 @@ def test_let_through_a_runaway_plan_ends_at_its_timeout_and_leaves_no_process(tm
     shared_server()  # started first: it lives on, in a directory of its own
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # the workspace goes here
     settings = Settings(timeout=4)
-    verifier = Verifier(settings, stages=["plan"], extras={"screen_policy": PERMISSIVE})
+    verifier = Verifier(settings, stages=["plan"],
+                        options=VerifierOptions(screen_policy=PERMISSIVE))
     start = time.monotonic()
     cert = verifier.verify(candidate("runaway_count"))
     assert time.monotonic() - start < 60

@@ -2,6 +2,7 @@
 (`data "external"`, `data "http"`, `local_file`, `null_resource`)."""
 
 from iacforge.config import Settings
+from iacforge.verify.options import VerifierOptions
 from iacforge.verify.pipeline import Verifier
 
 from .conftest import PERMISSIVE, candidate, everything
@@ -19,7 +20,8 @@ def test_the_screen_refuses_each_provider():
 
 
 def test_let_through_nothing_runs_for_the_provider_is_not_there(canary, listener):
-    verifier = Verifier(Settings(), stages=["plan"], extras={"screen_policy": PERMISSIVE})
+    verifier = Verifier(Settings(), stages=["plan"],
+                        options=VerifierOptions(screen_policy=PERMISSIVE))
     cert = verifier.verify(candidate("plan_time_programs", canary, listener))
     assert [(s.stage, s.status) for s in cert.stages][2:] == [
         ("screen", "pass"), ("validate", "error"), ("plan", "skipped")]

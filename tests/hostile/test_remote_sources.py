@@ -3,6 +3,7 @@ outside the candidate), a local backend path outside it, `terraform_remote_state
 
 
 from iacforge.config import Settings
+from iacforge.verify.options import VerifierOptions
 from iacforge.verify.pipeline import Verifier
 
 from .conftest import PERMISSIVE, candidate, everything, fixture_files, run_terraform
@@ -23,7 +24,8 @@ def test_the_screen_refuses_every_foreign_source_but_the_registry():
 
 
 def test_let_through_the_verifier_fetches_nothing(canary, listener):
-    verifier = Verifier(Settings(), stages=["plan"], extras={"screen_policy": PERMISSIVE})
+    verifier = Verifier(Settings(), stages=["plan"],
+                        options=VerifierOptions(screen_policy=PERMISSIVE))
     cert = verifier.verify(candidate("remote_sources", canary, listener))
     assert cert.stage("validate").status == "error"
     assert sum(d.summary == "remote module not fetched"

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 import pytest
 
@@ -28,8 +29,21 @@ def test_false_intent_rules_are_named(intent_fail) -> None:
     assert "CKV_AWS_18" not in text  # advisories wait until the gating stages pass
 
 
+def test_advisory_findings_are_left_out_when_they_do_not_gate(security_fail) -> None:
+    assert render_feedback(security_fail) == templates()["all_passed"]
+    only_security = render_feedback(replace(security_fail, fail_on=("security",)))
+    assert "[CKV_AWS_18]" in only_security and "TFL" not in only_security
+
+
+def test_a_correctness_stage_is_named_before_a_gating_advisory_one(security_fail) -> None:
+    apply = StageResult("apply", "fail", (Diagnostic("error", "apply went wrong"),))
+    cert = replace(security_fail, stages=(*security_fail.stages, apply), fail_on=("security",))
+    text = render_feedback(cert)
+    assert "apply went wrong" in text.splitlines()[1] and "CKV_AWS" not in text
+
+
 def test_advisories_follow_only_when_gating_stages_pass(security_fail) -> None:
-    text = render_feedback(security_fail)
+    text = render_feedback(replace(security_fail, fail_on=("security", "lint")))
     assert "[CKV_AWS_18]" in text and "[CKV_AWS_21]" in text
     listed = re.findall(r"\[(TFL\d)\]", text)
     assert listed == ["TFL1", "TFL2", "TFL3", "TFL4", "TFL5"]

@@ -92,6 +92,17 @@ def test_a_batch_is_answered_in_order_with_certificates_and_rewards(server):
     assert [r["reward"] for r in results] == [0.5, 0.0, 0.0, 0.0]
 
 
+def test_fail_on_decides_whether_checkov_findings_fail_the_status_never_the_reward(server):
+    body = {"candidates": [{"files": {"main.tf": BUCKET}}], "stages": ["parse", "security"]}
+    answers = [verify(server.url, body | extra)[1]["results"][0]
+               for extra in ({}, {"fail_on": ["security"]})]
+    certs = [a["certificate"] for a in answers]
+    assert [c["status"] for c in certs] == ["pass", "fail"]
+    assert [c["fail_on"] for c in certs] == [[], ["security"]]
+    assert all(c["stages"][-1]["status"] == "fail" for c in certs)  # findings shown either way
+    assert answers[0]["reward"] == answers[1]["reward"]
+
+
 @pytest.mark.parametrize("body", [b'{"candidates": [', b"\xff\xfe not utf-8", b""])
 def test_malformed_json_is_a_400_that_says_so(server, body):
     status, payload = verify(server.url, body)
@@ -110,6 +121,8 @@ def test_malformed_json_is_a_400_that_says_so(server, body):
     ({"candidates": [LOCALS], "intent": 5}, "'intent' must be Rego policy text or null"),
     ({"candidates": [LOCALS], "stages": ["parse", "nope"]}, "unknown stage(s) nope"),
     ({"candidates": [LOCALS], "stages": ["intent"]}, "stage 'intent' needs an intent policy"),
+    ({"candidates": [LOCALS], "fail_on": ["secrity"]}, "choose from security, lint"),
+    ({"candidates": [LOCALS], "fail_on": "security"}, "'fail_on' must be a list"),
 ])
 def test_a_body_of_the_wrong_shape_is_a_422_naming_the_field(server, body, message):
     status, payload = verify(server.url, body)

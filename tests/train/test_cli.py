@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from iacforge.cli import main
+from iacforge.cli import build_parser, main
+from iacforge.commands.train import _config
+from iacforge.train.grpo import GRPORun
+from iacforge.train.multiturn import MultiTurnRun
+from iacforge.train.sft import SFTRun
 
 
 @pytest.mark.parametrize(("argv", "message"), [
@@ -24,3 +30,20 @@ def test_the_estimators_and_credit_rules_are_choices(capsys):
     with pytest.raises(SystemExit):
         main(["train", "multiturn", "--tasks", "t", "--out", "o", "--estimator", "ppo"])
     assert "invalid choice" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("method", "run"), [("sft", SFTRun), ("grpo", GRPORun),
+                                             ("multiturn", MultiTurnRun)])
+def test_the_cli_defaults_are_the_run_dataclass_defaults(method, run):
+    """`iacforge train M` and `run_M(MRun(...))` train the same way (save and step counts)."""
+    args = build_parser().parse_args(["train", method, "--tasks", "t", "--out", "o"])
+    assert _config(args) == run(tasks=Path("t"), out=Path("o"))
+
+
+def test_flags_reach_the_run_fields_they_name():
+    args = build_parser().parse_args(["train", "grpo", "--tasks", "t", "--out", "o",
+                                      "--max-new-tokens", "99", "--vllm", "--lr", "0.5",
+                                      "--stages", "validate", "--lora-rank", "0"])
+    config = _config(args)
+    assert (config.max_completion_length, config.use_vllm, config.learning_rate,
+            config.stages, config.lora.rank) == (99, True, 0.5, ("validate",), 0)

@@ -25,6 +25,30 @@ pytestmark = pytest.mark.slow
 TINY_LORA = LoraSettings(rank=4, alpha=8, dropout=0.0)
 
 
+def fresh_adapter(policy, where: Path) -> tuple[tuple, Path]:
+    """`policy` with a new LoRA adapter, saved in `where` as the run's starting adapter (what
+    `load_policy(adapter=where)` gives): the snapshot the trained adapter is compared with."""
+    from peft import get_peft_model
+
+    model, tokenizer = policy
+    model = get_peft_model(model, TINY_LORA.peft_config())
+    model.save_pretrained(where)
+    return (model, tokenizer), where
+
+
+def assert_moved(start: Path, out: Path) -> None:
+    """Every LoRA B matrix of the trained adapter differs from the one it started from (A
+    gets no gradient while B is still zero, at step 1)."""
+    import torch
+    from safetensors.torch import load_file
+
+    before = load_file(str(start / "adapter_model.safetensors"))
+    after = load_file(str(out / "adapter_model.safetensors"))
+    assert after.keys() == before.keys()
+    b = [n for n in before if "lora_B" in n]
+    assert b and all(not torch.equal(before[n], after[n]) for n in b)
+
+
 def lora_b_norm(model) -> float:
     """LoRA's B matrices start at zero: a non-zero norm means an optimizer step landed."""
     return sum(float(p.detach().abs().sum()) for n, p in model.named_parameters()
@@ -43,10 +67,14 @@ INTENT_TASK = Task("q-intent", "generate", "An SQS queue named jobs.",
 def test_sft_packs_trains_on_the_answers_and_saves_an_adapter(policy, mini_tasks, tmp_path):
     from safetensors.torch import load_file
 
-    summary = run_sft(SFTRun(tasks="-", out=tmp_path, lora=TINY_LORA, max_length=256,
-                             batch_size=1, max_steps=1, learning_rate=1e-3, bf16=True),
+    policy, start = fresh_adapter(policy, tmp_path / "start")
+    summary = run_sft(SFTRun(tasks="-", out=tmp_path, adapter=start, max_length=256,
+                             batch_size=1, max_steps=2, learning_rate=1e-3, bf16=True),
                       [*mini_tasks[:2], *SHORT], policy=policy)
-    assert summary["steps"] == 1 and math.isfinite(summary["train_loss"])
+    # two steps: the first is the scheduler's warm-up step (5 % of the steps, at least one),
+    # whose learning rate is 0
+    assert_moved(start, tmp_path)
+    assert summary["steps"] == 2 and math.isfinite(summary["train_loss"])
     assert summary["train_loss"] > 0
     # the two IaC-Eval documents (~400 tokens) do not fit a 256-token row and are left out
     assert summary["dropped_long_documents"] == 2
@@ -61,12 +89,18 @@ def test_sft_packs_trains_on_the_answers_and_saves_an_adapter(policy, mini_tasks
 
 
 class RecordingReward(VerifierReward):
-    """The real verifier reward, remembering what it returned to the trainer."""
+    """The real verifier reward, remembering what it returned to the trainer.
+
+    Eight tokens never make Terraform, so every completion would earn the same 0 and GRPO's
+    advantages (reward less the group's mean) would all be 0: no gradient. A tie-break of
+    0.01 × the completion's place in the batch gives the step something to learn from.
+    """
 
     returned: list[float | None]
 
     def __call__(self, *args, **kwargs):
-        out = super().__call__(*args, **kwargs)
+        out = [None if r is None else r + 0.01 * i
+               for i, r in enumerate(super().__call__(*args, **kwargs))]
         self.returned = [*getattr(self, "returned", []), *out]
         return out
 
@@ -78,9 +112,11 @@ def test_grpo_gets_the_verifier_reward_and_logs_stage_counts(policy, tmp_path,
     made: list[RecordingReward] = []
     monkeypatch.setattr(grpo, "VerifierReward",
                         lambda *a, **k: made.append(RecordingReward(*a, **k)) or made[-1])
-    summary = run_grpo(GRPORun(tasks="-", out=tmp_path, lora=TINY_LORA, group=2,
+    policy, start = fresh_adapter(policy, tmp_path / "start")
+    summary = run_grpo(GRPORun(tasks="-", out=tmp_path, adapter=start, group=2,
                                prompts_per_step=1, max_completion_length=8, max_steps=1,
                                learning_rate=1e-3), [INTENT_TASK], policy=policy)
+    assert_moved(start, tmp_path)
     assert summary["steps"] == 1 and all(math.isfinite(x) for x in summary["losses"])
     # the mean reward TRL logged is the mean of what the verifier reward returned
     returned = made[0].returned

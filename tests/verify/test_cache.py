@@ -20,13 +20,14 @@ from iacforge.diagnostics import Diagnostic, StageResult
 from iacforge.verify import cache as cache_module
 from iacforge.verify.cache import CachedVerifier, CacheKey, VerdictCache, as_cached
 from iacforge.verify.intent_policy import IntentPolicy
+from iacforge.verify.options import VerifierOptions
 from iacforge.verify.pipeline import Verifier
 
 TASK = "tasks/vpc_two_subnets_in_two_azs"
 BUCKET = Candidate({"main.tf": 'resource "aws_s3_bucket" "logs" {\n  bucket = "logs"\n}\n'})
 POLICY = IntentPolicy("package terraform.validation\n\ndefault is_valid = true\n")
 BASE_KEY = CacheKey(candidate="c" * 64, intent="intent.rego:" + "i" * 64,
-                    stages=("extract", "parse", "validate"), extras='{"intent_rule": "iac_eval"}',
+                    stages=("extract", "parse", "validate"), options=VerifierOptions().key(),
                     terraform="1.11.0", provider="5.100.0", iacforge="0.1.0",
                     tools=(("checkov", "3.3.30"), ("region", "us-east-1")), schema=1)
 
@@ -49,7 +50,7 @@ def certificate(tag: str, status: str = "pass") -> Certificate:
     ("candidate", "d" * 64),
     ("intent", ""),
     ("stages", ("extract", "parse")),
-    ("extras", '{"intent_rule": "strict"}'),
+    ("options", VerifierOptions(intent_rule="strict").key()),
     ("terraform", "1.12.0"),
     ("provider", "5.99.0"),
     ("iacforge", "0.2.0"),
@@ -79,10 +80,16 @@ def _other_stages(cv, candidate, intent):
                           cv.cache), candidate, intent
 
 
-def _other_extras(cv, candidate, intent):
+def _other_options(cv, candidate, intent):
     return CachedVerifier(Verifier(cv.verifier.settings, ["validate"],
-                                   extras={"skip_checks": ("CKV_AWS_18",)}), cv.cache), \
-        candidate, intent
+                                   options=VerifierOptions(skip_checks=("CKV_AWS_18",))),
+                          cv.cache), candidate, intent
+
+
+def _other_fail_on(cv, candidate, intent):
+    return CachedVerifier(Verifier(cv.verifier.settings, ["validate"],
+                                   options=VerifierOptions(fail_on=("lint",))),
+                          cv.cache), candidate, intent
 
 
 def _other_terraform(cv, candidate, intent):
@@ -101,7 +108,8 @@ def _other_region(cv, candidate, intent):
 
 
 @pytest.mark.parametrize("change", [
-    _other_candidate, _other_intent, _other_stages, _other_extras, _other_terraform,
+    _other_candidate, _other_intent, _other_stages, _other_options, _other_fail_on,
+    _other_terraform,
     _other_provider, _other_region,
 ], ids=lambda f: f.__name__.removeprefix("_other_"))
 def test_a_stored_verdict_is_not_served_after_a_change(cache, change):
@@ -146,7 +154,7 @@ def test_where_a_candidate_came_from_is_not_part_of_the_key(cache):
 
 
 def test_a_hit_returns_an_equal_certificate_without_verifying(cache, monkeypatch):
-    verifier = Verifier(Settings(), ["parse", "lint"])
+    verifier = Verifier(Settings(), ["parse", "lint"], options=VerifierOptions(fail_on=["lint"]))
     cached = CachedVerifier(verifier, cache)
     broken = Candidate({"main.tf": 'resource "aws_s3_bucket" "b" {\n'})
     first = [cached.verify(BUCKET), cached.verify(broken)]
@@ -220,6 +228,7 @@ _WRITER = """
 import json, pathlib, sys, time
 from iacforge.certificate import Certificate
 from iacforge.verify.cache import VerdictCache
+from iacforge.verify.options import VerifierOptions
 store, batch = VerdictCache(sys.argv[1]), pathlib.Path(sys.argv[2])
 rows = [(k, Certificate.from_dict(c)) for k, c in json.loads(batch.read_text()).items()]
 batch.with_suffix(".ready").touch()

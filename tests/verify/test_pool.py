@@ -15,10 +15,13 @@ from iacforge.errors import IacforgeError, SetupError
 from iacforge.reward import reward
 from iacforge.verify.cache import VerdictCache
 from iacforge.verify.intent_policy import IntentPolicy
+from iacforge.verify.options import VerifierOptions
 from iacforge.verify.pipeline import Verifier, resolve_stages
 from iacforge.verify.pool import Abandoned, ThreadPool, verify_all
 
 FAST = ("extract", "parse", "security", "lint")
+#: The corpus fails at each fast stage only when security and lint gate the verdict.
+GATING = VerifierOptions(fail_on=("security", "lint"))
 POLICY = IntentPolicy("package terraform.validation\n\ndefault is_valid = true\n")
 PINNED = ('terraform {\n  required_providers {\n    aws = {\n      source  = "hashicorp/aws"\n'
           '      version = "~> 5.0"\n    }\n  }\n}\n')
@@ -54,7 +57,7 @@ def verdict(cert) -> dict:
 
 @pytest.fixture(scope="module")
 def one_by_one() -> list[dict]:
-    verifier = Verifier(Settings(), FAST)
+    verifier = Verifier(Settings(), FAST, options=GATING)
     return [verdict(verifier.verify(c)) for c in corpus()]
 
 
@@ -67,7 +70,8 @@ def test_the_corpus_fails_at_every_fast_stage(one_by_one):
 
 @pytest.mark.parametrize("workers", [1, 2, 3])
 def test_threads_give_the_one_by_one_certificates_in_order(one_by_one, workers):
-    certs = verify_all(corpus(), verifier=Verifier(Settings(), FAST), workers=workers)
+    certs = verify_all(corpus(), verifier=Verifier(Settings(), FAST, options=GATING),
+                       workers=workers)
     assert [verdict(c) for c in certs] == one_by_one
 
 

@@ -240,7 +240,7 @@ def test_as_another_user_the_sandbox_uses_a_user_namespace():
     package = tmp_path / "pkg/iacforge"
     src = Path(sandbox.__file__).parents[1]
     (package / "verify").mkdir(parents=True)
-    for name in ("config.py", "errors.py", "verify/sandbox.py", "verify/relay.py",
+    for name in ("config.py", "errors.py", "formal.py", "verify/sandbox.py", "verify/relay.py",
                  "verify/process.py", "verify/workspace.py"):
         shutil.copy(src / name, package / name)
     (package / "__init__.py").touch()

@@ -35,11 +35,11 @@ def run(args: argparse.Namespace) -> int:
 
 def _verifier(args: argparse.Namespace) -> Any:
     from iacforge.config import Settings
-    from iacforge.data.synth import STAGES
+    from iacforge.formal import FORMAL_STAGES
     from iacforge.verify.pipeline import Verifier
 
     settings = Settings.from_env(workers=getattr(args, "workers", None))
-    return Verifier(settings, stages=STAGES)
+    return Verifier(settings, stages=FORMAL_STAGES)
 
 
 def _bar(total: int, label: str) -> Any:

@@ -13,6 +13,9 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from iacforge.commands.generate import add_sampling_options, sampling
+from iacforge.commands.verify import add_fail_on
+from iacforge.eval.harness import EvalConfig
 from iacforge.llm.registry import default_model
 from iacforge.verify.stages import STAGES
 
@@ -33,29 +36,24 @@ def register(parser: argparse.ArgumentParser) -> None:
                                         f"(default: $IACFORGE_MODEL or {default_model()})")
     parser.add_argument("--references", action="store_true",
                         help="judge the tasks' reference solutions instead of a model")
-    parser.add_argument("--samples", type=int, default=1, help="samples per task (n; default 1)")
     parser.add_argument("--k", type=_ks, default=None,
                         help="comma-separated k of pass@k (default: 1 and n)")
-    parser.add_argument("--turns", type=int, default=1,
-                        help="turns per sample, repairs included (default 1)")
     parser.add_argument("--run", type=Path,
                         help="run directory (default: runs/<tasks>--<model>--n<samples>-t<turns>)")
     parser.add_argument("--stages", type=_stages,
                         help="comma-separated stages to verify (default: all; intent where a "
                              "task has a policy)")
-    parser.add_argument("--chunk", type=int, default=8,
-                        help="tasks generated and verified together (default 8)")
+    parser.add_argument("--chunk", type=int, default=EvalConfig.chunk,
+                        help=f"tasks generated and verified together (default {EvalConfig.chunk})")
     parser.add_argument("--workers", type=int, help="verification workers (default: the cores)")
     parser.add_argument("--timeout", type=float, help="seconds per terraform command")
     parser.add_argument("--no-cache", action="store_true", help="do not use the verdict cache")
+    add_fail_on(parser)
     model = parser.add_argument_group("model")
     model.add_argument("--base-url", help="OpenAI-compatible API root for openai:MODEL")
     model.add_argument("--api-key-env", metavar="VAR", help="variable holding the API key")
     model.add_argument("--adapter", help="LoRA adapter directory for a local model")
-    model.add_argument("--max-new-tokens", type=int, default=1024)
-    model.add_argument("--temperature", type=float, default=0.7)
-    model.add_argument("--top-p", type=float, default=0.95)
-    model.add_argument("--seed", type=int, help="sampling seed (for reproducible samples)")
+    add_sampling_options(model, samples=EvalConfig.samples, turns=EvalConfig.turns)
 
 
 def _stages(text: str) -> tuple[str, ...]:
@@ -81,10 +79,10 @@ def _ks(text: str) -> tuple[int, ...]:
 def run(args: argparse.Namespace) -> int:
     from iacforge.config import Settings
     from iacforge.data import load_tasks
-    from iacforge.eval.harness import EvalConfig, open_run, results_of, run_eval
-    from iacforge.llm.base import Sampling
+    from iacforge.eval.harness import open_run, results_of, run_eval
     from iacforge.llm.registry import BackendOptions, load_backend
     from iacforge.verify.cache import VerdictCache, default_path
+    from iacforge.verify.options import VerifierOptions
     from iacforge.verify.pipeline import Verifier
     from iacforge.verify.pool import open_pool
 
@@ -93,15 +91,14 @@ def run(args: argparse.Namespace) -> int:
     if args.references:
         skipped = [t.id for t in tasks if not t.reference]
         tasks = [t for t in tasks if t.reference]
+    settings = Settings.from_env(timeout=args.timeout, fail_on=args.fail_on)
     config = EvalConfig(
         samples=args.samples, turns=args.turns, ks=args.k or tuple(sorted({1, args.samples})),
-        stages=args.stages, references=args.references,
-        sampling=Sampling(args.max_new_tokens, args.temperature, args.top_p, args.seed),
-        chunk=args.chunk)
+        stages=args.stages, references=args.references, sampling=sampling(args),
+        chunk=args.chunk, fail_on=settings.fail_on)
     spec = "references" if args.references else (args.model or default_model())
     path = args.run or default_run_dir(args.tasks, spec, config.samples, config.turns)
-    settings = Settings.from_env(timeout=args.timeout)
-    verifier = Verifier(settings, config.stages)
+    verifier = Verifier(settings, config.stages, options=VerifierOptions(fail_on=config.fail_on))
     run_dir = open_run(path, tasks, config, spec, {
         "command": ["iacforge", *sys.argv[1:]], "tasks_file": str(args.tasks),
         "skipped_without_reference": skipped})

@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.status import Status
 
 from iacforge import __version__
-from iacforge.commands.verify import exit_code
+from iacforge.commands.verify import add_fail_on, exit_code
 from iacforge.config import Settings
 from iacforge.errors import IacforgeError
 from iacforge.generate import LoopConfig, Progress, Request, Result, run_loop, write_trajectories
@@ -23,6 +23,7 @@ from iacforge.llm.base import Sampling
 from iacforge.llm.registry import BackendOptions, default_model, load_backend
 from iacforge.render.table import render_table
 from iacforge.verify.intent_policy import IntentPolicy
+from iacforge.verify.options import VerifierOptions
 from iacforge.verify.pipeline import Verifier, resolve_stages
 
 HELP = "Generate Terraform for an English request, verified and repaired with the certificate."
@@ -47,19 +48,35 @@ def add_loop_options(parser: argparse.ArgumentParser) -> None:
     model.add_argument("--api-key-env", metavar="VAR",
                        help="environment variable holding the server's API key")
     loop = parser.add_argument_group("repair loop")
-    loop.add_argument("--samples", type=int, default=4, help="candidates sampled (default 4)")
-    loop.add_argument("--turns", type=int, default=5, help="turns, the first included (default 5)")
-    loop.add_argument("--max-new-tokens", type=int, default=1024)
-    loop.add_argument("--temperature", type=float, default=0.7)
-    loop.add_argument("--top-p", type=float, default=0.95)
-    loop.add_argument("--seed", type=int)
+    add_sampling_options(loop, samples=LoopConfig.samples, turns=LoopConfig.turns)
     verify = parser.add_argument_group("verification and output")
     verify.add_argument("--intent", type=Path, help="Rego intent policy evaluated on the plan")
     verify.add_argument("--stages", help="comma-separated stages to verify (default: all)")
     verify.add_argument("--timeout", type=float, help="seconds per terraform command")
+    add_fail_on(verify)
     verify.add_argument("--trajectories", type=Path, metavar="FILE",
                         help="write every attempt (prompt, reply, certificate, reward) as JSONL")
     verify.add_argument("--json", action="store_true", help="print a JSON result on stdout")
+
+
+def add_sampling_options(group: argparse._ArgumentGroup, *, samples: int, turns: int) -> None:
+    """--samples, --turns and the sampling flags, with the defaults of the dataclasses."""
+    group.add_argument("--samples", type=int, default=samples,
+                       help=f"candidates sampled (default {samples})")
+    group.add_argument("--turns", type=int, default=turns,
+                       help=f"turns, the first included (default {turns})")
+    group.add_argument("--max-new-tokens", type=int, default=Sampling.max_new_tokens,
+                       help=f"reply budget in tokens (default {Sampling.max_new_tokens})")
+    group.add_argument("--temperature", type=float, default=Sampling.temperature,
+                       help=f"0 is greedy (default {Sampling.temperature})")
+    group.add_argument("--top-p", type=float, default=Sampling.top_p,
+                       help=f"nucleus sampling (default {Sampling.top_p})")
+    group.add_argument("--seed", type=int, help="sampling seed (for reproducible samples)")
+
+
+def sampling(args: argparse.Namespace) -> Sampling:
+    """The `Sampling` the flags describe (a ConfigError for a bad value)."""
+    return Sampling(args.max_new_tokens, args.temperature, args.top_p, args.seed)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -74,12 +91,9 @@ def execute(args: argparse.Namespace, request: Request, out: Path,
     when given), report, and return the exit code."""
     stages = [s.strip() for s in args.stages.split(",") if s.strip()] if args.stages else None
     resolve_stages(stages, with_intent=request.intent is not None)  # usage errors before loading
-    try:
-        config = LoopConfig(args.samples, args.turns, Sampling(
-            args.max_new_tokens, args.temperature, args.top_p, args.seed))
-    except ValueError as exc:
-        raise IacforgeError(str(exc)) from None
-    verifier = Verifier(Settings.from_env(timeout=args.timeout), stages)
+    config = LoopConfig(args.samples, args.turns, sampling(args))
+    verifier = Verifier(Settings.from_env(timeout=args.timeout), stages,
+                        options=VerifierOptions(fail_on=args.fail_on))
     spec = args.model or default_model()
     with LiveView() as view:
         view.say(f"loading model {spec} …")

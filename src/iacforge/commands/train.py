@@ -9,11 +9,17 @@ from __future__ import annotations
 
 import argparse
 import json
+from dataclasses import fields
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 from iacforge.errors import SetupError
-from iacforge.train.rewards import REWARD_STAGES
+from iacforge.train.advantages import Credit
+from iacforge.train.grpo import GRPORun
+from iacforge.train.multiturn import Estimator, MultiTurnRun
+from iacforge.train.policy import LoraSettings
+from iacforge.train.run import RLRun, TrainRun
+from iacforge.train.sft import SFTRun
 
 HELP = "Train the model: SFT on reference solutions, GRPO or multi-turn RL on the verifier."
 
@@ -21,61 +27,83 @@ HELP = "Train the model: SFT on reference solutions, GRPO or multi-turn RL on th
 def register(parser: argparse.ArgumentParser) -> None:
     sub = parser.add_subparsers(dest="method", required=True, metavar="METHOD")
     sft = sub.add_parser("sft", help="supervised fine-tuning with best-fit packing")
-    _common(sft, lr=2e-4)
-    sft.add_argument("--max-length", type=int, default=1024, help="tokens per packed row")
-    sft.add_argument("--batch-size", type=int, default=4, help="packed rows per step")
-    sft.add_argument("--grad-accum", type=int, default=1)
-    sft.add_argument("--epochs", type=float, default=1.0)
-    sft.add_argument("--max-steps", type=int, default=-1, help="stop after N steps")
-    sft.add_argument("--no-packing", action="store_true", help="pad instead of packing")
+    _common(sft, SFTRun)
+    sft.add_argument("--max-length", type=int, default=SFTRun.max_length,
+                     help="tokens per packed row")
+    sft.add_argument("--batch-size", type=int, default=SFTRun.batch_size,
+                     help="packed rows per step")
+    sft.add_argument("--grad-accum", type=int, default=SFTRun.grad_accum)
+    sft.add_argument("--epochs", type=float, default=SFTRun.epochs)
+    sft.add_argument("--max-steps", type=int, default=SFTRun.max_steps,
+                     help="stop after N steps (-1: run the epochs)")
+    sft.add_argument("--no-packing", action="store_false", dest="packing",
+                     help="pad instead of packing")
     grpo = sub.add_parser("grpo", help="GRPO with the verifier reward (TRL GRPOTrainer)")
-    _common(grpo, lr=5e-5)
-    _rl(grpo)
-    grpo.add_argument("--prompts-per-step", type=int, default=2)
-    grpo.add_argument("--max-prompt-length", type=int, default=1024,
+    _common(grpo, GRPORun)
+    _rl(grpo, GRPORun)
+    grpo.add_argument("--max-new-tokens", type=int, dest="max_completion_length",
+                      default=GRPORun.max_completion_length)
+    grpo.add_argument("--max-prompt-length", type=int, default=GRPORun.max_prompt_length,
                       help="leave out tasks whose prompt is longer (tokens)")
-    grpo.add_argument("--vllm", action="store_true", help="generate with vLLM (GPU, installed)")
-    grpo.add_argument("--micro-batch", type=int, default=2,
+    grpo.add_argument("--vllm", action="store_true", dest="use_vllm",
+                      help="generate with vLLM (GPU, installed)")
+    grpo.add_argument("--micro-batch", type=int, default=GRPORun.micro_batch,
                       help="completions per forward/backward pass (memory)")
     multi = sub.add_parser("multiturn", help="the repair loop as the RL episode")
-    _common(multi, lr=5e-5)
-    _rl(multi)
-    multi.add_argument("--estimator", choices=("gtpo", "murphy"), default="gtpo")
-    multi.add_argument("--turns", type=int, default=3, help="turns per episode")
-    multi.add_argument("--branch", type=int, default=2, help="repairs per failed attempt (Murphy)")
-    multi.add_argument("--gamma", type=float, default=0.9, help="GTPO discount")
-    multi.add_argument("--credit", choices=("max", "mean"), default="max",
+    _common(multi, MultiTurnRun)
+    _rl(multi, MultiTurnRun)
+    multi.add_argument("--max-new-tokens", type=int, default=MultiTurnRun.max_new_tokens)
+    multi.add_argument("--estimator", choices=get_args(Estimator),
+                       default=MultiTurnRun.estimator)
+    multi.add_argument("--turns", type=int, default=MultiTurnRun.turns,
+                       help="turns per episode")
+    multi.add_argument("--branch", type=int, default=MultiTurnRun.branch,
+                       help="repairs per failed attempt (Murphy)")
+    multi.add_argument("--gamma", type=float, default=MultiTurnRun.gamma, help="GTPO discount")
+    multi.add_argument("--credit", choices=get_args(Credit), default=MultiTurnRun.credit,
                        help="Murphy: MaRS (max) or MeRS (mean)")
-    multi.add_argument("--prune-std", type=float, help="Murphy: drop groups with value std below")
-    multi.add_argument("--prompts-per-step", type=int, default=1)
+    multi.add_argument("--prune-std", type=float, default=MultiTurnRun.prune_std,
+                       help="Murphy: drop groups with value std below")
 
 
-def _common(parser: argparse.ArgumentParser, *, lr: float) -> None:
+def _common(parser: argparse.ArgumentParser, run: type[TrainRun]) -> None:
+    """The flags of every method; defaults are `run`'s (shown by --help)."""
+    parser.set_defaults(run_class=run)
     parser.add_argument("--tasks", type=Path, required=True,
                         help="task JSONL/Parquet, IaC-Eval CSV, or a dataset folder")
     parser.add_argument("--out", type=Path, required=True, help="output (and resume) directory")
     parser.add_argument("--model", help="embedded (default), hf:PATH or a path")
     parser.add_argument("--adapter", type=Path, help="keep training this LoRA adapter")
-    parser.add_argument("--lora-rank", type=int, default=8, help="0: full fine-tuning")
-    parser.add_argument("--lora-alpha", type=int, default=16)
-    parser.add_argument("--lr", type=float, default=lr, help=f"learning rate (default {lr})")
+    parser.add_argument("--lora-rank", type=int, default=LoraSettings.rank,
+                        help="0: full fine-tuning")
+    parser.add_argument("--lora-alpha", type=int, default=LoraSettings.alpha)
+    parser.add_argument("--lr", type=float, dest="learning_rate", default=run.learning_rate,
+                        help=f"learning rate (default {run.learning_rate})")
     parser.add_argument("--limit", type=int, help="use only the first N tasks")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--save-steps", type=int, default=10)
+    parser.add_argument("--seed", type=int, default=run.seed)
+    parser.add_argument("--save-steps", type=int, default=run.save_steps,
+                        help=f"checkpoint every N steps (default {run.save_steps})")
     parser.add_argument("--bf16", action="store_true",
                         help="bfloat16 autocast (CPUs with AVX512-BF16/AMX, GPUs)")
 
 
-def _rl(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--group", type=int, default=4, help="completions per prompt (G)")
-    parser.add_argument("--beta", type=float, default=0.0, help="KL coefficient")
-    parser.add_argument("--max-new-tokens", type=int, default=384)
-    parser.add_argument("--temperature", type=float, default=0.9)
-    parser.add_argument("--max-steps", type=int, default=20)
-    parser.add_argument("--stages", default=",".join(REWARD_STAGES),
-                        help="verifier stages the reward runs (intent where a task has one)")
+def _rl(parser: argparse.ArgumentParser, run: type[RLRun]) -> None:
+    parser.add_argument("--group", type=int, default=run.group,
+                        help=f"completions per prompt (G; default {run.group})")
+    parser.add_argument("--prompts-per-step", type=int, default=run.prompts_per_step)
+    parser.add_argument("--beta", type=float, default=run.beta, help="KL coefficient")
+    parser.add_argument("--temperature", type=float, default=run.temperature)
+    parser.add_argument("--max-steps", type=int, default=run.max_steps,
+                        help=f"optimizer steps (default {run.max_steps})")
+    parser.add_argument("--stages", type=_stage_tuple, default=run.stages,
+                        help=f"verifier stages the reward runs (default {','.join(run.stages)}; "
+                             "intent where a task has one)")
     parser.add_argument("--reward-url", help="an `iacforge serve` URL to verify on")
     parser.add_argument("--workers", type=int, help="local verification threads")
+
+
+def _stage_tuple(text: str) -> tuple[str, ...]:
+    return tuple(s.strip() for s in text.split(",") if s.strip())
 
 
 def run(args: argparse.Namespace) -> int:
@@ -107,31 +135,9 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _config(args: argparse.Namespace) -> Any:
-    """The run config the arguments describe (its checks raise IacforgeError)."""
-    from iacforge.train.policy import LoraSettings
-
-    lora = LoraSettings(rank=args.lora_rank, alpha=args.lora_alpha)
-    common = {"tasks": args.tasks, "out": args.out, "model": args.model, "adapter": args.adapter,
-              "lora": lora, "learning_rate": args.lr, "seed": args.seed,
-              "save_steps": args.save_steps, "limit": args.limit, "bf16": args.bf16}
-    if args.method == "sft":
-        from iacforge.train.sft import SFTRun
-
-        return SFTRun(**common, max_length=args.max_length, batch_size=args.batch_size,
-                      grad_accum=args.grad_accum, epochs=args.epochs, max_steps=args.max_steps,
-                      packing=not args.no_packing)
-    rl = {"group": args.group, "beta": args.beta, "temperature": args.temperature,
-          "max_steps": args.max_steps, "reward_url": args.reward_url, "workers": args.workers,
-          "stages": tuple(s.strip() for s in args.stages.split(",") if s.strip()),
-          "prompts_per_step": args.prompts_per_step}
-    if args.method == "grpo":
-        from iacforge.train.grpo import GRPORun
-
-        return GRPORun(**common, **rl, max_completion_length=args.max_new_tokens,
-                       max_prompt_length=args.max_prompt_length, use_vllm=args.vllm,
-                       micro_batch=args.micro_batch)
-    from iacforge.train.multiturn import MultiTurnRun
-
-    return MultiTurnRun(**common, **rl, estimator=args.estimator, turns=args.turns,
-                        branch=args.branch, gamma=args.gamma, credit=args.credit,
-                        prune_std=args.prune_std, max_new_tokens=args.max_new_tokens)
+    """The run config the arguments describe (its checks raise IacforgeError): every flag
+    that names a field of the method's run class, with the LoRA flags as its `lora`."""
+    run = args.run_class
+    names = {f.name for f in fields(run)}
+    given = {k: v for k, v in vars(args).items() if k in names}
+    return run(**given, lora=LoraSettings(rank=args.lora_rank, alpha=args.lora_alpha))

@@ -8,11 +8,15 @@ from pathlib import Path
 
 from iacforge.certificate import Certificate
 from iacforge.config import Settings
+from iacforge.diagnostics import FAILING
+from iacforge.errors import ConfigError
+from iacforge.formal import ADVISORY, parse_fail_on
 from iacforge.hcl.extract import from_bytes
 from iacforge.hcl.roots import root_candidates
 from iacforge.render import FORMATTERS, render
 from iacforge.verify.cache import VerdictCache, default_path
 from iacforge.verify.intent_policy import IntentPolicy
+from iacforge.verify.options import INTENT_RULES, REGO_ENGINES, VerifierOptions
 from iacforge.verify.pipeline import Verifier
 from iacforge.verify.pool import verify_all
 from iacforge.verify.stages import DEFAULT_STAGES, STAGES
@@ -30,9 +34,12 @@ def register(parser: argparse.ArgumentParser) -> None:
                              "intent only with --intent); prerequisites are added")
     parser.add_argument("--format", choices=sorted(FORMATTERS), default="table")
     parser.add_argument("--timeout", type=float, help="seconds per terraform command")
-    parser.add_argument("--intent-rule", choices=["iac_eval", "strict"], default="iac_eval",
+    add_fail_on(parser)
+    parser.add_argument("--intent-rule", choices=INTENT_RULES,
+                        default=VerifierOptions.intent_rule,
                         help="which judgement sets the intent stage's status")
-    parser.add_argument("--rego-engine", choices=["auto", "regorus", "opa"], default="auto",
+    parser.add_argument("--rego-engine", choices=REGO_ENGINES,
+                        default=VerifierOptions.rego_engine,
                         help="Rego engine (opa only when on PATH)")
     parser.add_argument("--skip-check", action="append", default=[], metavar="CKV_ID",
                         help="checkov check id to skip (repeatable)")
@@ -52,6 +59,21 @@ def register(parser: argparse.ArgumentParser) -> None:
                              "(UNSAFE: candidates run with your user's access)")
 
 
+def add_fail_on(parser: argparse.ArgumentParser | argparse._ArgumentGroup) -> None:
+    """`--fail-on security,lint`: advisory stages whose failure fails the verdict too."""
+    parser.add_argument("--fail-on", type=_fail_on, default=None, metavar="STAGES",
+                        help=f"comma-separated advisory stages ({','.join(ADVISORY)}) whose "
+                             "failure fails the verdict and exit code too (default: "
+                             "$IACFORGE_FAIL_ON, else none: they are reported, not gating)")
+
+
+def _fail_on(text: str) -> tuple[str, ...]:
+    try:
+        return parse_fail_on(text)
+    except ConfigError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def _stage_list(text: str) -> list[str]:
     names = [s.strip() for s in text.split(",") if s.strip()]
     unknown = [n for n in names if n not in STAGES]
@@ -65,10 +87,10 @@ def run(args: argparse.Namespace) -> int:
     settings = Settings.from_env(timeout=args.timeout, screen_policy=args.screen_policy,
                                  allow_unsandboxed=args.allow_unsandboxed or None)
     intent = IntentPolicy.from_file(args.intent) if args.intent else None
-    verifier = Verifier(settings, args.stages, extras={
-        "intent_rule": args.intent_rule, "rego_engine": args.rego_engine,
-        "skip_checks": tuple(args.skip_check),
-        "honour_skip_comments": not args.ignore_skip_comments})
+    verifier = Verifier(settings, args.stages, options=VerifierOptions(
+        intent_rule=args.intent_rule, rego_engine=args.rego_engine,
+        skip_checks=tuple(args.skip_check), fail_on=args.fail_on,
+        honour_skip_comments=not args.ignore_skip_comments))
     candidates = []
     for raw in args.paths:
         if raw == "-":
@@ -87,11 +109,12 @@ def run(args: argparse.Namespace) -> int:
 
 
 def exit_code(certs: list[Certificate]) -> int:
-    """0 all passed, 1 any stage failed or was unsafe, 3 verifier errors and nothing failed."""
-    # every stage counts, not just each certificate's first non-pass: a security failure
-    # after a validate error is still a failure
-    statuses = {s.status for c in certs for s in c.stages}
-    if statuses & {"fail", "unsafe"}:
+    """0 every gating stage passed, 1 any failed or was unsafe, 3 verifier errors and nothing
+    failed. Security and lint gate only when a certificate's `fail_on` names them."""
+    # every gating stage counts, not just each certificate's first non-pass: a security
+    # failure after a validate error is still a failure when security gates
+    statuses = {s.status for c in certs for s in c.gating()}
+    if statuses & FAILING:
         return 1
     if "error" in statuses:
         return 3

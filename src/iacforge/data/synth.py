@@ -36,11 +36,10 @@ from iacforge.data.mutations import Mutation, mutate
 from iacforge.data.schema import provider_schema, settable, unknown_arguments
 from iacforge.data.spec import Resource, Spec
 from iacforge.data.task import Task
+from iacforge.formal import FORMAL_STAGES
 from iacforge.verify.intent_policy import IntentPolicy
 from iacforge.verify.pipeline import Verifier
 
-#: The stages a synthesized task must pass (security and lint are not part of correctness).
-STAGES = ("validate", "plan", "intent")
 REGIONS = ("us-east-1", "us-east-1", "us-east-1", "us-west-2", "eu-west-1")
 #: Probability that a task combines two families.
 COMBINE = 0.2
@@ -142,7 +141,7 @@ class Synthesizer:
     def __init__(self, out: Path, verifier: Verifier | None = None, *,
                  batch_size: int | None = None, families: Sequence[str] | None = None) -> None:
         self.out = Path(out)
-        self.verifier = verifier or Verifier(stages=STAGES)
+        self.verifier = verifier or Verifier(stages=FORMAL_STAGES)
         self.batch_size = batch_size
         self.families = list(families or FAMILIES)
         unknown = set(self.families) - set(FAMILIES)

@@ -42,9 +42,10 @@ from typing import Any
 from iacforge.candidate import Candidate
 from iacforge.certificate import Certificate
 from iacforge.data.task import Task
-from iacforge.errors import IacforgeError
+from iacforge.errors import ConfigError, IacforgeError
 from iacforge.eval.metrics import summarise
 from iacforge.eval.rundir import SCHEMA_VERSION, Key, RunDir, environment, key_of
+from iacforge.formal import parse_fail_on
 from iacforge.generate import Request
 from iacforge.llm.base import Backend, Messages, Sampling
 from iacforge.prompts import repair_prompt
@@ -75,8 +76,12 @@ class EvalConfig:
     references: bool = False
     #: Tasks worked on together (one backend call per turn, one verification batch).
     chunk: int = 8
+    #: Advisory stages whose failure fails a sample's verdict (`passed`) too; the verifier
+    #: the run is given must judge with the same (`Verifier.options.fail_on`).
+    fail_on: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "fail_on", parse_fail_on(self.fail_on))
         if self.samples < 1 or self.turns < 1 or self.chunk < 1:
             raise IacforgeError("samples, turns and chunk must be at least 1")
         bad = [k for k in self.ks if not 1 <= k <= self.samples]
@@ -91,6 +96,10 @@ class EvalConfig:
         data = dataclasses.asdict(self)
         del data["chunk"]
         data["ks"], data["stages"] = list(self.ks), self.stages and list(self.stages)
+        if self.fail_on:  # absent when empty, so runs made before it existed still resume
+            data["fail_on"] = list(self.fail_on)
+        else:
+            del data["fail_on"]
         return data
 
 
@@ -136,6 +145,9 @@ def run_eval(tasks: Sequence[Task], run: RunDir, config: EvalConfig, *,
     """Evaluate `tasks` into `run`, resuming what it holds; returns every sample record."""
     if backend is None and not config.references:
         raise IacforgeError("a model run needs a backend")
+    if verifier.options.fail_on != config.fail_on:
+        raise ConfigError(f"the verifier fails on {verifier.options.fail_on}, the run on "
+                          f"{config.fail_on}: give both the same fail_on")
     state = _State(run, run.load("replies"), run.load("samples"))
     total = len(tasks) * config.samples
 

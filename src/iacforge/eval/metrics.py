@@ -28,13 +28,10 @@ from typing import Any
 import numpy as np
 
 from iacforge.certificate import Certificate
-from iacforge.diagnostics import StageResult
+from iacforge.diagnostics import FAILING, StageResult
+from iacforge.formal import FV1, FV2, FV3
 
 CRITERIA: tuple[str, ...] = ("compile", "deploy", "correct", "correct_strict", "lint")
-#: The stages each gate needs, in order; the first that did not pass decides.
-_COMPILE = ("extract", "parse", "screen", "validate")
-_DEPLOY = (*_COMPILE, "plan")
-_FAILING = frozenset({"fail", "unsafe"})
 
 
 def pass_at_k(n: int, c: int, k: int) -> float:
@@ -66,7 +63,7 @@ class Outcome:
 
 def judge(cert: Certificate) -> tuple[dict[str, bool | None], float | None]:
     """The criteria flags and the security compliance of one certificate."""
-    compiles, deploys = _gate(cert, _COMPILE), _gate(cert, _DEPLOY)
+    compiles, deploys = _gate(cert, FV1), _gate(cert, FV2)
     intent = cert.stage("intent")  # None: the task has no policy, or intent was not asked
     correct: bool | None = None
     strict: bool | None = None
@@ -217,7 +214,7 @@ def _gate(cert: Certificate, stages: tuple[str, ...]) -> bool | None:
         result = cert.stage(name)
         if result is None:
             continue
-        if result.status in _FAILING:
+        if result.status in FAILING:
             return False
         if result.status != "pass":
             return None
@@ -229,7 +226,7 @@ def _judged(cert: Certificate, name: str) -> bool | None:
     if result is None or result.status == "error":
         return None
     if result.status == "skipped":
-        blocked = any(s.status in _FAILING for s in cert.stages)
+        blocked = any(s.status in FAILING for s in cert.stages)
         return False if blocked else None
     return result.status == "pass"
 
@@ -245,7 +242,7 @@ def _rank(record: dict[str, Any]) -> tuple[bool, float, int, int]:
 
 def _failure(cert: Certificate, flags: dict[str, bool | None]) -> dict[str, str] | None:
     """The first stage on the way to a correct answer that did not pass, and its evidence."""
-    for name in (*_DEPLOY, "intent"):
+    for name in FV3:
         result = cert.stage(name)
         if result is not None and result.status not in ("pass", "skipped"):
             return _evidence(name, result)

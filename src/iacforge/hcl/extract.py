@@ -146,7 +146,7 @@ def input_kind(path: Path) -> Literal["file", "dir"]:
 
 
 def read_limited(path: Path, max_bytes: int) -> bytes:
-    """At most `max_bytes + 1` bytes of the regular file `path` (symlinks are not followed).
+    """At most `max_bytes + 1` bytes of the regular file `path` (links are not followed).
 
     Opened without blocking and checked after opening, so a FIFO or device swapped in for a
     file is refused, and a huge (or sparse) file is never read whole.
@@ -161,6 +161,8 @@ def read_limited(path: Path, max_bytes: int) -> bytes:
         mode = os.fstat(fd).st_mode
         if not stat.S_ISREG(mode):
             raise InputError(path, f"not a regular file ({_special_kind(mode)})")
+        if os.fstat(fd).st_nlink > 1:  # another name for it may be a host file (~/.aws/…)
+            raise InputError(path, "a hard link (the file has other names); copy it instead")
         return file.read(max_bytes + 1)
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
+from iacforge.errors import ConfigError
+
 #: One chat message: `{"role": "system" | "user" | "assistant", "content": "..."}`.
 Message = dict[str, str]
 #: One prompt: a conversation, oldest message first.
@@ -28,11 +30,11 @@ class Sampling:
 
     def __post_init__(self) -> None:
         if self.max_new_tokens < 1:
-            raise ValueError(f"max_new_tokens must be at least 1, not {self.max_new_tokens}")
+            raise ConfigError(f"max_new_tokens must be at least 1, not {self.max_new_tokens}")
         if self.temperature < 0:
-            raise ValueError(f"temperature must be 0 (greedy) or more, not {self.temperature}")
+            raise ConfigError(f"temperature must be 0 (greedy) or more, not {self.temperature}")
         if not 0 < self.top_p <= 1:
-            raise ValueError(f"top_p must be in (0, 1], not {self.top_p}")
+            raise ConfigError(f"top_p must be in (0, 1], not {self.top_p}")
 
     @property
     def greedy(self) -> bool:

@@ -1,8 +1,10 @@
 """Repair feedback: a plain-text account of why a certificate failed, for an LLM's next try.
 
-Most important first: the first stage that did not pass and its errors, the intent rules that
-are false, then (only when every gating stage passed) a few security and lint findings. The
-wording lives in `feedback_templates.json`; the text is deterministic and has no colour codes.
+Most important first: the first stage that blocks the verdict (a correctness stage before an
+advisory one) and its errors, the intent rules that are false, then, when what blocks is an
+advisory stage, a few findings of the advisory stages that gate (`Certificate.fail_on`). An
+advisory stage that does not gate blocks nothing and is not mentioned. The wording lives in
+`feedback_templates.json`; the text is deterministic and has no colour codes.
 """
 
 from __future__ import annotations
@@ -13,17 +15,15 @@ from importlib import resources
 from typing import Any
 
 from iacforge.certificate import Certificate
-from iacforge.diagnostics import Diagnostic, StageResult
+from iacforge.diagnostics import NOT_PASSED, Diagnostic, StageResult
+from iacforge.formal import ADVISORY
 from iacforge.render.printable import printable
 
 #: Characters the whole feedback text may take.
 BUDGET = 1500
-#: Stages whose findings are advice once the configuration is otherwise correct.
-ADVISORY_STAGES: tuple[str, ...] = ("security", "lint")
 MAX_ADVISORIES = 5
 #: Characters one listed line may take before it is cut.
 LINE_LIMIT = 300
-_NOT_PASSED = frozenset({"fail", "error", "unsafe"})
 
 
 @functools.cache
@@ -34,13 +34,13 @@ def templates() -> dict[str, Any]:
 
 
 def render_feedback(cert: Certificate, budget: int = BUDGET) -> str:
-    """Why `cert` failed, in at most `budget` characters; one line when every stage passed.
+    """Why `cert` failed, in at most `budget` characters; one line when nothing blocks it.
 
     Skipped stages are not failures here: a stage skipped after an earlier failure says nothing
     the failure does not.
     """
     t = templates()
-    problem = next((s for s in cert.stages if s.status in _NOT_PASSED), None)
+    problem = next((s for s in cert.gating() if s.status in NOT_PASSED), None)
     if problem is None:
         return t["all_passed"]
     head = [_header(problem)]
@@ -50,7 +50,7 @@ def render_feedback(cert: Certificate, budget: int = BUDGET) -> str:
     errors = [d for d in problem.diagnostics if d.severity == "error"] or list(problem.diagnostics)
     shown = _fit(errors, room, more=t["more"])
     lines = head + shown + tail
-    if problem.stage in ADVISORY_STAGES:
+    if problem.stage in ADVISORY:
         room -= _size(shown) + _size([t["advisories"]])
         advice = _fit(_advisories(cert, problem)[:MAX_ADVISORIES], room)
         if advice:
@@ -88,8 +88,8 @@ def _header(problem: StageResult) -> str:
 
 
 def _advisories(cert: Certificate, problem: StageResult) -> list[Diagnostic]:
-    """Errors then warnings of the advisory stages, less the one already reported in full."""
-    stages = [s for s in cert.stages if s.stage in ADVISORY_STAGES and s is not problem]
+    """Errors then warnings of the gating advisory stages, less the one reported in full."""
+    stages = [s for s in cert.gating() if s.stage in ADVISORY and s is not problem]
     found = [d for s in stages for d in s.diagnostics]
     return [d for severity in ("error", "warning") for d in found if d.severity == severity]
 

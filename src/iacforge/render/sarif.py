@@ -26,15 +26,13 @@ from typing import Any
 from urllib.parse import quote
 
 from iacforge.certificate import Certificate
-from iacforge.diagnostics import Diagnostic, StageResult
+from iacforge.diagnostics import NOT_PASSED, Diagnostic, StageResult
 from iacforge.render.version import iacforge_version
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 LEVELS: dict[str, str] = {"error": "error", "warning": "warning", "info": "note"}
 #: The base that relative artifact URIs are resolved against (the working directory).
 SRCROOT = "%SRCROOT%"
-#: Stage statuses that must show up as at least one result.
-_NOT_PASSED = frozenset({"fail", "error", "unsafe"})
 #: Rules whose findings come from a terraform command: its documentation explains them.
 _TERRAFORM_DOCS = {
     "terraform/validate": ("terraform validate found an error in the configuration.",
@@ -80,7 +78,7 @@ def sarif_log(certs: list[Certificate], *, cwd: Path | None = None) -> dict[str,
 def _reported(stage: StageResult) -> tuple[Diagnostic, ...]:
     if stage.status == "skipped":
         return ()  # its one line says which stage blocked it; that stage reports
-    if stage.diagnostics or stage.status not in _NOT_PASSED:
+    if stage.diagnostics or stage.status not in NOT_PASSED:
         return stage.diagnostics
     return (Diagnostic("error", f"The {stage.stage} stage ended with status {stage.status}."),)
 

@@ -3,8 +3,12 @@
 ```json
 {"candidates": [{"files": {"main.tf": "..."}}, {"text": "an LLM reply with ```hcl blocks"}],
  "intent": "package terraform.validation ..." | null,
- "stages": ["validate", "plan"] | null}
+ "stages": ["validate", "plan"] | null,
+ "fail_on": ["security", "lint"] | null}
 ```
+
+`fail_on` names the advisory stages whose failure fails a certificate's verdict too (null:
+the server's `IACFORGE_FAIL_ON`); it changes `status`, never the reward.
 
 A candidate may carry its own `"intent"` (text or null), which replaces the request's.
 File names in `"files"` must be distinct after normalisation (`./main.tf` is `main.tf`, and
@@ -18,12 +22,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from iacforge.candidate import Candidate
+from iacforge.errors import ConfigError
+from iacforge.formal import parse_fail_on
 from iacforge.hcl.extract import from_text
 from iacforge.verify.intent_policy import IntentPolicy
 from iacforge.verify.stages import STAGES
 from iacforge.verify.workspace import UnsafePath, safe_relative
 
-_FIELDS = frozenset({"candidates", "intent", "stages"})
+_FIELDS = frozenset({"candidates", "intent", "stages", "fail_on"})
 _CANDIDATE_FIELDS = frozenset({"files", "text", "intent"})
 
 
@@ -43,6 +49,8 @@ class VerifyRequest:
     candidates: tuple[Candidate, ...]
     intents: tuple[IntentPolicy | None, ...]
     stages: tuple[str, ...] | None
+    #: Advisory stages that gate the verdict; None: the service's default.
+    fail_on: tuple[str, ...] | None = None
 
 
 def parse_request(payload: Any, *, max_bytes: int) -> VerifyRequest:
@@ -62,7 +70,8 @@ def parse_request(payload: Any, *, max_bytes: int) -> VerifyRequest:
         candidate, intent = _candidate(item, index, default, max_bytes)
         candidates.append(candidate)
         intents.append(intent)
-    return VerifyRequest(tuple(candidates), tuple(intents), _stages(payload.get("stages")))
+    return VerifyRequest(tuple(candidates), tuple(intents), _stages(payload.get("stages")),
+                         _fail_on(payload.get("fail_on")))
 
 
 def _candidate(item: Any, index: int, default: IntentPolicy | None,
@@ -115,6 +124,17 @@ def _stages(value: Any) -> tuple[str, ...] | None:
     if unknown:
         raise _shape(f"unknown stage(s) {', '.join(unknown)}; choose from {', '.join(STAGES)}")
     return tuple(value)
+
+
+def _fail_on(value: Any) -> tuple[str, ...] | None:
+    if value is None:
+        return None
+    if not isinstance(value, list) or not all(isinstance(s, str) for s in value):
+        raise _shape("'fail_on' must be a list of advisory stage names, or null")
+    try:
+        return parse_fail_on(value)
+    except ConfigError as exc:
+        raise _shape(str(exc)) from None
 
 
 def _shape(message: str) -> RequestError:

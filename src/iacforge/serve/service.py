@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from iacforge._version import __version__
@@ -15,6 +16,7 @@ from iacforge.config import Settings
 from iacforge.reward import reward
 from iacforge.serve.request import VerifyRequest
 from iacforge.verify.cache import VerdictCache
+from iacforge.verify.options import VerifierOptions
 from iacforge.verify.pipeline import Verifier
 from iacforge.verify.pool import Pool, verify_all
 
@@ -33,16 +35,17 @@ class RewardService:
 
     def __init__(self, settings: Settings, pool: Pool, *, cache: VerdictCache | None = None,
                  queue: int = 64, timeout: float | None = None,
-                 extras: dict[str, Any] | None = None) -> None:
+                 options: VerifierOptions | None = None) -> None:
         self.settings = settings
         self.pool = pool
         self.cache = cache
         self.queue = queue
         self.timeout = timeout
-        self.extras = dict(extras or {})
+        self.options = options or VerifierOptions()
         self._lock = threading.Lock()
         self._in_flight = 0
-        self._verifiers: dict[tuple[str, ...] | None, Verifier] = {}
+        self._verifiers: dict[tuple[tuple[str, ...] | None, tuple[str, ...] | None],
+                              Verifier] = {}
 
     def admit(self) -> bool:
         """Take a queue slot without waiting; False when the queue is full. `release()` after."""
@@ -64,7 +67,7 @@ class RewardService:
         client left; what finishes afterwards still lands in the cache.
         """
         certs = verify_all(list(request.candidates), list(request.intents),
-                           verifier=self._verifier(request.stages), pool=self.pool,
+                           verifier=self._verifier(request.stages, request.fail_on), pool=self.pool,
                            cache=self.cache, progress=False, timeout=self.timeout,
                            abandoned=abandoned)
         return {"results": [{"certificate": c.to_dict(), "reward": reward(c)}
@@ -83,9 +86,12 @@ class RewardService:
         if self.cache is not None:
             self.cache.close()
 
-    def _verifier(self, stages: tuple[str, ...] | None) -> Verifier:
-        # one verifier per stage list, so each binds terraform once, not once per request
+    def _verifier(self, stages: tuple[str, ...] | None,
+                  fail_on: tuple[str, ...] | None = None) -> Verifier:
+        # one verifier per stage list and policy, so each binds terraform once, not per request
+        key = (stages, fail_on)
+        options = self.options if fail_on is None else replace(self.options, fail_on=fail_on)
         with self._lock:
-            if stages not in self._verifiers:
-                self._verifiers[stages] = Verifier(self.settings, stages, extras=self.extras)
-            return self._verifiers[stages]
+            if key not in self._verifiers:
+                self._verifiers[key] = Verifier(self.settings, stages, options=options)
+            return self._verifiers[key]

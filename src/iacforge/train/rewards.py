@@ -25,14 +25,16 @@ from typing import Any
 from iacforge.candidate import Candidate
 from iacforge.certificate import Certificate
 from iacforge.config import Settings
+from iacforge.formal import FORMAL_STAGES, GATES
 from iacforge.generate import Request
 from iacforge.reward import RewardWeights, reward
 from iacforge.verify.intent_policy import IntentPolicy
 
 #: The stages a training reward needs: TerraFormer's scale reads validate, plan and intent.
-REWARD_STAGES = ("validate", "plan", "intent")
-#: The formal stages counted in the logs, by their paper names.
-FORMAL = (("fv1_validate", "validate"), ("fv2_plan", "plan"), ("fv3_intent", "intent"))
+REWARD_STAGES = FORMAL_STAGES
+#: The formal gates counted in the logs (`fv1_validate`, …): a gate is passed when its last
+#: stage passed, since each stage runs only after its prerequisites passed.
+FORMAL = tuple((f"{name}_{stages[-1]}", stages[-1]) for name, stages in GATES.items())
 
 
 @dataclass

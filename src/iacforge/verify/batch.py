@@ -89,7 +89,7 @@ def replaying_verifier(verifier: Verifier, recordings: dict[str, Recording]) -> 
     """`verifier` with a terraform that answers from `recordings` where it can."""
     if not recordings:
         return verifier
-    return type(verifier)(verifier.settings, verifier.stages, extras=verifier.extras,
+    return type(verifier)(verifier.settings, verifier.stages, options=verifier.options,
                           terraform=replay_terraform(verifier.terraform, recordings))
 
 

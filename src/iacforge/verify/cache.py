@@ -1,7 +1,7 @@
 """VerdictCache: certificates stored in SQLite under a hash of everything that can change them.
 
 The key (`CacheKey`) covers the candidate's files, the intent policy, the resolved stage list,
-the verifier's extras, the terraform and provider versions (when a terraform stage runs), the
+the verifier's options, the terraform and provider versions (when a terraform stage runs), the
 versions of the other tools a verdict depends on (checkov, regorus, moto, tflint and opa when on
 PATH), the region, the iacforge version with a hash of its source files (so a fix to the
 verifier never serves verdicts of the code before it, even at the same version number) and
@@ -46,7 +46,7 @@ from iacforge.verify.intent_policy import IntentPolicy
 from iacforge.verify.pipeline import Verifier, resolve_stages
 
 #: Bumped whenever the key or the stored value changes meaning; old rows then never match.
-CACHE_SCHEMA = 1
+CACHE_SCHEMA = 2
 #: Python distributions whose version can change a verdict (security, intent, plan stages).
 _DISTRIBUTIONS = ("checkov", "gordon-to-regorus", "moto")
 #: Binaries a stage uses when they are on PATH (lint: tflint; intent with engine opa: opa).
@@ -64,7 +64,7 @@ class CacheKey:
     candidate: str
     intent: str
     stages: tuple[str, ...]
-    extras: str
+    options: str
     terraform: str
     provider: str
     iacforge: str
@@ -189,7 +189,7 @@ class CachedVerifier:
             candidate=candidate.content_hash(),
             intent="" if intent is None else f"{intent.name}:{intent.content_hash()}",
             stages=stages,
-            extras=json.dumps(self.verifier.extras, sort_keys=True, default=repr),
+            options=self.verifier.options.key(),
             terraform=terraform,
             provider=provider,
             iacforge=f"{__version__}+{_source_hash()}",

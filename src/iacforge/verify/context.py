@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from iacforge.candidate import Candidate
 from iacforge.config import Settings
 from iacforge.diagnostics import Diagnostic
+from iacforge.verify.options import VerifierOptions
 
 if TYPE_CHECKING:
     from iacforge.hcl.model import TerraformModel
@@ -39,4 +40,4 @@ class StageContext:
     model: TerraformModel | None = None
     plan: dict[str, Any] | None = None
     rego: dict[str, Any] | None = None
-    extras: dict[str, Any] = field(default_factory=dict)
+    options: VerifierOptions = field(default_factory=VerifierOptions)

@@ -5,18 +5,21 @@ from __future__ import annotations
 import dataclasses
 import time
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from types import ModuleType
 
 from iacforge.candidate import Candidate
 from iacforge.certificate import Certificate
 from iacforge.config import Settings
 from iacforge.diagnostics import Diagnostic, StageResult
-from iacforge.errors import IacforgeError, SetupError
+from iacforge.errors import ConfigError, SetupError
 from iacforge.hcl.normalise import normalise
 from iacforge.verify import bounded
 from iacforge.verify.context import StageContext
 from iacforge.verify.intent_policy import IntentPolicy
+from iacforge.verify.options import VerifierOptions
 from iacforge.verify.sandbox import sandbox_problem
+from iacforge.verify.screen_policy import ScreenPolicy
 from iacforge.verify.stages import DEFAULT_STAGES, STAGES
 from iacforge.verify.terraform import Terraform
 from iacforge.verify.workspace import UnsafePath, Workspace
@@ -41,12 +44,12 @@ def resolve_stages(names: Iterable[str] | None, *, with_intent: bool) -> tuple[s
     asked = set(names) if names is not None else set(DEFAULT_STAGES)
     unknown = asked - STAGES.keys()
     if unknown:
-        raise IacforgeError(f"unknown stage(s) {', '.join(sorted(unknown))}; "
+        raise ConfigError(f"unknown stage(s) {', '.join(sorted(unknown))}; "
                             f"choose from {', '.join(STAGES)}")
     if names is None and not with_intent:
         asked.discard("intent")
     if "intent" in asked and not with_intent:
-        raise IacforgeError("stage 'intent' needs an intent policy (--intent policy.rego)")
+        raise ConfigError("stage 'intent' needs an intent policy (--intent policy.rego)")
     todo = _with_needs(asked)
     order = list(STAGES)
     if any(order.index(n) > order.index(_GATE) for n in todo):
@@ -68,16 +71,26 @@ def _with_needs(names: Iterable[str]) -> set[str]:
 class Verifier:
     """The staged verifier.
 
-    >>> v = Verifier(stages=["extract", "parse"])
+    >>> v = Verifier(stages=["extract", "parse"], options=VerifierOptions(fail_on=["lint"]))
     >>> v.verify(Candidate({"main.tf": "variable \\"x\\" {}\\n"})).status
     'pass'
+
+    Unknown stages, option values and screen policy keys are refused here (ConfigError or
+    SetupError), not reported as an `error` stage of every candidate. `options.fail_on` None
+    takes `settings.fail_on`.
     """
 
     def __init__(self, settings: Settings | None = None, stages: Sequence[str] | None = None,
-                 *, extras: dict | None = None, terraform: Terraform | None = None) -> None:
+                 *, options: VerifierOptions | None = None,
+                 terraform: Terraform | None = None) -> None:
         self.settings = settings or Settings.from_env()
         self.stages = None if stages is None else tuple(stages)
-        self.extras = dict(extras or {})
+        resolve_stages(self.stages, with_intent=True)
+        options = options or VerifierOptions()
+        if options.fail_on is None:
+            options = replace(options, fail_on=self.settings.fail_on)
+        self.options = options
+        ScreenPolicy.load(self.settings.screen_policy, options.screen_policy)
         self._terraform = terraform
 
     @property
@@ -89,7 +102,7 @@ class Verifier:
     def verify(self, candidate: Candidate, intent: IntentPolicy | None = None) -> Certificate:
         """Verify one candidate against an optional intent policy."""
         names = resolve_stages(self.stages, with_intent=intent is not None)
-        ctx = StageContext(candidate, self.settings, intent=intent, extras=dict(self.extras))
+        ctx = StageContext(candidate, self.settings, intent=intent, options=self.options)
         results: list[StageResult] = []
         workspace: Workspace | None = None
         try:
@@ -122,6 +135,7 @@ class Verifier:
         return Certificate(
             content_hash=candidate.content_hash(), stages=tuple(results), plan=ctx.plan,
             rego=ctx.rego, source=candidate.source, files=tuple(sorted(candidate.files)),
+            fail_on=self.options.fail_on or (),
         )
 
     def verify_many(self, candidates: Sequence[Candidate],

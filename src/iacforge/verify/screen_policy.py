@@ -1,7 +1,7 @@
 """ScreenPolicy: what the screen stage lets through, read from a documented JSON file.
 
 The packaged policy is `screen_policy.json` beside this module. `Settings.screen_policy`
-(`IACFORGE_SCREEN_POLICY`) names a file to use instead, and `ctx.extras["screen_policy"]` (a
+(`IACFORGE_SCREEN_POLICY`) names a file to use instead, and `VerifierOptions.screen_policy` (a
 dict shaped like the file, or the path of one) overrides it for one run: each key given in a
 section replaces that key (`{"limits": {"max_count": 50}}`, `{"providers": {"deny": {}}}`).
 """

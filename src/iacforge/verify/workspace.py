@@ -63,25 +63,6 @@ class Workspace:
         self.close()
 
 
-class HardLinked(IacforgeError):
-    """A file in a candidate directory that is a hard link: it may be another file's content."""
-
-
-def refuse_links(directory: Path) -> None:
-    """Raise UnsafePath for a symlink, or HardLinked for a file with other names, below
-    `directory`: reading either would copy a host file (say ~/.aws/credentials) into a
-    workspace. Call it before reading a candidate directory's files."""
-    for root, dirs, files in os.walk(directory):
-        for name in dirs + files:
-            path = os.path.join(root, name)
-            info = os.lstat(path)
-            if stat.S_ISLNK(info.st_mode):
-                raise UnsafePath(f"{path} is a symbolic link")
-            if stat.S_ISREG(info.st_mode) and info.st_nlink > 1:
-                raise HardLinked(f"{path} is a hard link ({info.st_nlink} names): copy the "
-                                 "file instead of linking it")
-
-
 _scratch: dict[int, Path] = {}
 _scratch_lock = threading.Lock()
 

@@ -7,9 +7,10 @@ import pytest
 
 from iacforge.candidate import Candidate
 from iacforge.config import Settings
-from iacforge.errors import IacforgeError
+from iacforge.errors import ConfigError
 from iacforge.verify.context import StageContext
 from iacforge.verify.intent_policy import IntentPolicy
+from iacforge.verify.options import VerifierOptions
 from iacforge.verify.stages import intent
 
 FIXTURES = Path(__file__).parents[2] / "fixtures" / "intent"
@@ -17,13 +18,13 @@ BUCKET_ONLY = "s3_bucket_only.json"
 VERSIONED = "s3_bucket_versioned.json"
 
 
-def context(policy: str | None, plan: str | None, **extras) -> StageContext:
+def context(policy: str | None, plan: str | None, **options) -> StageContext:
     return StageContext(
         candidate=Candidate({"main.tf": 'resource "aws_s3_bucket" "logs" {}'}),
         settings=Settings(),
         intent=IntentPolicy.from_file(FIXTURES / "policies" / policy) if policy else None,
         plan=json.loads((FIXTURES / "plans" / plan).read_text()) if plan else None,
-        extras=extras,
+        options=VerifierOptions(**options),
     )
 
 
@@ -179,6 +180,6 @@ def test_no_intent_is_skipped():
     assert "no intent policy" in result.diagnostics[0].summary
 
 
-def test_unknown_intent_rule_is_refused():
-    with pytest.raises(IacforgeError, match="intent_rule must be one of iac_eval, strict"):
-        intent.run(context("s3_versioning_v1.rego", VERSIONED, intent_rule="majority"))
+def test_unknown_intent_rule_is_refused_before_any_stage_runs():
+    with pytest.raises(ConfigError, match="intent_rule must be one of iac_eval, strict"):
+        context("s3_versioning_v1.rego", VERSIONED, intent_rule="majority")

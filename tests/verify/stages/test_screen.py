@@ -11,6 +11,7 @@ from iacforge.errors import SetupError
 from iacforge.hcl.parse import parse_files
 from iacforge.reward import reward
 from iacforge.verify.context import StageContext
+from iacforge.verify.options import VerifierOptions
 from iacforge.verify.pipeline import Verifier, resolve_stages
 from iacforge.verify.screen_policy import PACKAGED
 from iacforge.verify.stages import screen
@@ -32,9 +33,10 @@ output "passwd" {
 SAFE = 'resource "aws_s3_bucket" "logs" {\n  bucket = "logs"\n}\n'
 
 
-def context(files: dict[str, str], settings: Settings | None = None, **extras) -> StageContext:
+def context(files: dict[str, str], settings: Settings | None = None, **options) -> StageContext:
     return StageContext(Candidate(files), settings or Settings(),
-                        model=parse_files(files).model, extras=extras)
+                        model=parse_files(files).model,
+                        options=VerifierOptions(**options))
 
 
 def test_a_safe_candidate_passes():
@@ -58,7 +60,7 @@ def test_without_a_parsed_model_the_stage_is_skipped():
     assert screen.run(result).status == "skipped"
 
 
-def test_run_extras_override_the_policy():
+def test_verifier_options_override_the_policy():
     allow = {"screen_policy": {"provisioners": {"allow": ["local-exec"]},
                                "path_functions": {"file": []}}}
     assert screen.run(context({"main.tf": HOSTILE}, **allow)).status == "pass"
@@ -75,12 +77,16 @@ def test_settings_name_a_policy_file(tmp_path):
     assert (strict.status, strict.diagnostics[0].line) == ("unsafe", 2)
 
 
-def test_a_broken_policy_stops_the_run_as_a_setup_problem(tmp_path):
+def test_a_broken_policy_is_a_setup_problem_when_the_verifier_is_made(tmp_path):
     path = tmp_path / "broken.json"
     path.write_text("{not json")
-    verifier = Verifier(Settings(screen_policy=str(path)), stages=["screen"])
     with pytest.raises(SetupError, match="cannot read the screen policy"):
-        verifier.verify(Candidate({"main.tf": SAFE}))
+        Verifier(Settings(screen_policy=str(path)), stages=["screen"])
+
+
+def test_a_misspelt_policy_override_is_refused_when_the_verifier_is_made():
+    with pytest.raises(SetupError, match=r"unknown key.*limts"):
+        Verifier(stages=["screen"], options=VerifierOptions(screen_policy={"limts": {}}))
 
 
 @pytest.mark.parametrize(("asked", "screened"), [

@@ -11,6 +11,7 @@ from iacforge.config import Settings
 from iacforge.hcl.parse import parse_files
 from iacforge.verify import checkov_scan
 from iacforge.verify.context import StageContext
+from iacforge.verify.options import VerifierOptions
 from iacforge.verify.stages import security
 
 FIXTURES = Path(__file__).parents[2] / "fixtures" / "security"
@@ -20,12 +21,12 @@ def files_of(*names: str) -> dict[str, str]:
     return {p.name: p.read_text() for name in names for p in sorted((FIXTURES / name).iterdir())}
 
 
-def context(files: dict[str, str], *, parsed: bool = True, **extras) -> StageContext:
+def context(files: dict[str, str], *, parsed: bool = True, **options) -> StageContext:
     return StageContext(
         candidate=Candidate(files),
         settings=Settings(),
         model=parse_files(files).model if parsed else None,
-        extras=extras,
+        options=VerifierOptions(**options),
     )
 
 

@@ -15,8 +15,8 @@ walking `data.<package>` meet the same values, so we evaluate only the package.
 The strict judgement passes when the policy's top rule (`IntentPolicy.top_rule`) is `true`;
 a policy without one falls back to the IaC-Eval judgement, and a diagnostic says so.
 
-`ctx.extras` picks the options: `"intent_rule"` is "iac_eval" (default) or "strict", the
-judgement that sets the status; `"rego_engine"` is "auto" (default), "regorus" or "opa".
+`ctx.options` (VerifierOptions) picks `intent_rule`, the judgement that sets the status
+("iac_eval", the default, or "strict"), and `rego_engine` ("auto", "regorus" or "opa").
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from iacforge.diagnostics import Diagnostic, StageResult
-from iacforge.errors import IacforgeError, SetupError
+from iacforge.errors import SetupError
 from iacforge.verify.context import StageContext
 from iacforge.verify.intent_policy import IntentPolicy
 from iacforge.verify.rego import RegoError, evaluate
@@ -35,15 +35,12 @@ ID = "intent"
 SENTENCE = "Ensure the plan satisfies the task's Rego intent policy"
 NEEDS: tuple[str, ...] = ("plan",)
 
-_RULES = ("iac_eval", "strict")
 _RANK = {"error": 0, "warning": 1, "info": 2}
 
 
 def run(ctx: StageContext) -> StageResult:
     start = time.monotonic()
-    rule = ctx.extras.get("intent_rule", "iac_eval")
-    if rule not in _RULES:
-        raise IacforgeError(f"intent_rule must be one of {', '.join(_RULES)}; got {rule!r}")
+    rule = ctx.options.intent_rule
     if ctx.intent is None:
         return _skipped("no intent policy was given for this candidate", start)
     if ctx.plan is None:
@@ -52,7 +49,7 @@ def run(ctx: StageContext) -> StageResult:
         document = evaluate(
             ctx.intent,
             ctx.plan,
-            engine=ctx.extras.get("rego_engine", "auto"),
+            engine=ctx.options.rego_engine,
             timeout=ctx.settings.timeout,
         )
     except (RegoError, SetupError) as exc:

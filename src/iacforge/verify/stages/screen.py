@@ -2,7 +2,7 @@
 
 `unsafe` with one diagnostic per construct (file and line) when the screen policy refuses
 something; the verifier then runs no later stage. The policy is `Settings.screen_policy` or the
-packaged one, with `ctx.extras["screen_policy"]` overrides (see verify/screen_policy.py).
+packaged one, with `ctx.options.screen_policy` overrides (see verify/screen_policy.py).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ NEEDS: tuple[str, ...] = ("parse",)
 def run(ctx: StageContext) -> StageResult:
     if ctx.model is None:
         return StageResult(ID, "skipped", (Diagnostic("info", "no parsed model"),))
-    policy = ScreenPolicy.load(ctx.settings.screen_policy, ctx.extras.get("screen_policy"))
+    policy = ScreenPolicy.load(ctx.settings.screen_policy, ctx.options.screen_policy)
     findings = screen(ctx.model, policy)
     return StageResult(ID, "unsafe" if findings else "pass", tuple(findings),
                        metrics={"findings": len(findings)})

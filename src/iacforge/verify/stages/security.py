@@ -5,11 +5,12 @@ Only the candidate's files are scanned, in a private directory: never the worksp
 would otherwise be judged as if the candidate had written it). Each failed check becomes a
 warning; the stage fails when any check fails.
 
-`ctx.extras` options: `skip_checks` (check ids not to run) and `honour_skip_comments`
-(obey `#checkov:skip=<id>:<reason>` comments as `checkov -d` does; off by default, so a
-generated candidate cannot silence a check itself; `iacforge verify` turns it on for the
-user's own code). A check a comment skipped is reported as an `info` diagnostic whose
-`suppressed` field holds the comment's reason; it does not fail the stage.
+`ctx.options` (VerifierOptions): `skip_checks` (check ids not to run) and
+`honour_skip_comments` (obey `#checkov:skip=<id>:<reason>` comments as `checkov -d` does; off by
+default, so a generated candidate cannot silence a check itself; `iacforge verify` turns it on for
+the user's own code). A check a comment skipped is reported as an `info` diagnostic whose
+`suppressed` field holds the comment's reason; it does not fail the stage. The stage is advisory:
+its failure fails the verdict only under `fail_on`.
 """
 
 from __future__ import annotations
@@ -32,8 +33,8 @@ def run(ctx: StageContext) -> StageResult:
     try:
         report = checkov_scan.scan(
             ctx.candidate.files,
-            skip_checks=ctx.extras.get("skip_checks", ()),
-            skip_comments=bool(ctx.extras.get("honour_skip_comments", False)),
+            skip_checks=ctx.options.skip_checks,
+            skip_comments=ctx.options.honour_skip_comments,
         )
     except checkov_scan.ScanError as exc:
         if isinstance(exc.__cause__, MemoryError | RecursionError):

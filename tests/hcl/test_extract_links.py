@@ -4,16 +4,13 @@ from __future__ import annotations
 
 import os
 
-import pytest
-
-from iacforge.verify.workspace import HardLinked, UnsafePath, refuse_links
+from iacforge.hcl.extract import from_path
 
 
 def test_a_plain_candidate_directory_is_accepted(tmp_path):
-    (tmp_path / "sub").mkdir()
     (tmp_path / "main.tf").write_text("locals {}\n")
-    (tmp_path / "sub/vars.tf").write_text("variable \"x\" {}\n")
-    refuse_links(tmp_path)
+    (tmp_path / "vars.tf").write_text("variable \"x\" {}\n")
+    assert from_path(tmp_path).problems == ()
 
 
 def test_a_hard_link_to_a_host_file_is_refused(tmp_path):
@@ -22,11 +19,14 @@ def test_a_hard_link_to_a_host_file_is_refused(tmp_path):
     candidate = tmp_path / "candidate"
     candidate.mkdir()
     os.link(secret, candidate / "main.tf")
-    with pytest.raises(HardLinked, match="hard link"):
-        refuse_links(candidate)
+    loaded = from_path(candidate)
+    assert loaded.files == {}
+    assert any("hard link" in p for p in loaded.problems)
+    assert "host" not in repr(loaded)
 
 
 def test_a_symlink_is_refused(tmp_path):
     (tmp_path / "main.tf").symlink_to("/etc/passwd")
-    with pytest.raises(UnsafePath, match="symbolic link"):
-        refuse_links(tmp_path)
+    loaded = from_path(tmp_path / "main.tf")
+    assert loaded.files == {}
+    assert any("symlink" in p for p in loaded.problems)
