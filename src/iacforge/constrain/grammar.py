@@ -49,7 +49,8 @@ output_item: ("value" | "description" | "sensitive" | "ephemeral" | "depends_on"
     | condition
 locals: "locals" "{" (IDENT "=" expr)* "}"
 module: "module" LABEL "{" module_item* "}"
-module_item: "source" "=" LOCAL_SOURCE | IDENT "=" expr
+module_item: "source" "=" LOCAL_SOURCE | MODULE_INPUT "=" expr
+MODULE_INPUT: /[a-zA-Z_][a-zA-Z0-9_-]*/ & ~("source")
 LOCAL_SOURCE: /"\.\.?\/[^"\n]*"/
 lifecycle: "lifecycle" "{" lifecycle_item* "}"
 lifecycle_item: ("create_before_destroy" | "prevent_destroy" | "ignore_changes"
