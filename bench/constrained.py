@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import time
-from pathlib import Path
 
 from iacforge.constrain.grammar import grammar_for
 from iacforge.constrain.processor import Constraint

@@ -56,6 +56,9 @@ def register(parser: argparse.ArgumentParser) -> None:
     model.add_argument("--temperature", type=float, default=0.7)
     model.add_argument("--top-p", type=float, default=0.95)
     model.add_argument("--seed", type=int, help="sampling seed (for reproducible samples)")
+    model.add_argument("--constrain", choices=("schema", "syntax", "none"),
+                       help="decode under the provider schema, HCL syntax, or freely (default: "
+                            "schema for local models, none for servers)")
 
 
 def _stages(text: str) -> tuple[str, ...]:
@@ -83,7 +86,7 @@ def run(args: argparse.Namespace) -> int:
     from iacforge.data import load_tasks
     from iacforge.eval.harness import EvalConfig, open_run, results_of, run_eval
     from iacforge.llm.base import Sampling
-    from iacforge.llm.registry import BackendOptions, load_backend
+    from iacforge.llm.registry import BackendOptions, default_constrain, load_backend
     from iacforge.verify.cache import VerdictCache, default_path
     from iacforge.verify.pipeline import Verifier
     from iacforge.verify.pool import open_pool
@@ -96,7 +99,8 @@ def run(args: argparse.Namespace) -> int:
     config = EvalConfig(
         samples=args.samples, turns=args.turns, ks=args.k or tuple(sorted({1, args.samples})),
         stages=args.stages, references=args.references,
-        sampling=Sampling(args.max_new_tokens, args.temperature, args.top_p, args.seed),
+        sampling=Sampling(args.max_new_tokens, args.temperature, args.top_p, args.seed,
+                          args.constrain or default_constrain(args.model)),
         chunk=args.chunk)
     spec = "references" if args.references else (args.model or default_model())
     path = args.run or default_run_dir(args.tasks, spec, config.samples, config.turns)

@@ -20,7 +20,7 @@ from iacforge.config import Settings
 from iacforge.errors import IacforgeError
 from iacforge.generate import LoopConfig, Progress, Request, Result, run_loop, write_trajectories
 from iacforge.llm.base import Sampling
-from iacforge.llm.registry import BackendOptions, default_model, load_backend
+from iacforge.llm.registry import BackendOptions, default_constrain, default_model, load_backend
 from iacforge.render.table import render_table
 from iacforge.verify.intent_policy import IntentPolicy
 from iacforge.verify.pipeline import Verifier, resolve_stages
@@ -53,6 +53,9 @@ def add_loop_options(parser: argparse.ArgumentParser) -> None:
     loop.add_argument("--temperature", type=float, default=0.7)
     loop.add_argument("--top-p", type=float, default=0.95)
     loop.add_argument("--seed", type=int)
+    loop.add_argument("--constrain", choices=("schema", "syntax", "none"),
+                      help="decode under the provider schema, HCL syntax, or freely (default: "
+                           "schema for local models, none for servers)")
     verify = parser.add_argument_group("verification and output")
     verify.add_argument("--intent", type=Path, help="Rego intent policy evaluated on the plan")
     verify.add_argument("--stages", help="comma-separated stages to verify (default: all)")
@@ -76,7 +79,8 @@ def execute(args: argparse.Namespace, request: Request, out: Path,
     resolve_stages(stages, with_intent=request.intent is not None)  # usage errors before loading
     try:
         config = LoopConfig(args.samples, args.turns, Sampling(
-            args.max_new_tokens, args.temperature, args.top_p, args.seed))
+            args.max_new_tokens, args.temperature, args.top_p, args.seed,
+            args.constrain or default_constrain(args.model)))
     except ValueError as exc:
         raise IacforgeError(str(exc)) from None
     verifier = Verifier(Settings.from_env(timeout=args.timeout), stages)
@@ -88,7 +92,7 @@ def execute(args: argparse.Namespace, request: Request, out: Path,
         result = run_loop(backend, verifier, request, config, on_progress=view.progress)
     if args.trajectories:
         with args.trajectories.open("w", encoding="utf-8") as fh:
-            write_trajectories(result, fh, model=spec)
+            write_trajectories(result, fh, model=spec, constrain=config.sampling.constrain)
     if copy_from is not None:
         # keep what is not Terraform source too (tfvars, docs); the loop's files go on top
         shutil.copytree(copy_from, out, ignore=shutil.ignore_patterns(".terraform"))

@@ -35,34 +35,6 @@ _META = {
             ' | "provider" "=" IDENT ("." IDENT)? | lifecycle',
 }
 
-_SCHEMA_TOP = r'''
-body: top*
-top: terraform | provider | resource | data | variable | output | locals | module
-terraform: "terraform" "{" ("required_version" "=" expr | required_providers)* "}"
-required_providers: "required_providers" "{" (IDENT "=" expr)* "}"
-provider: "provider" "\"aws\"" "{" (provider_item | "alias" "=" v_string)* "}"
-variable: "variable" LABEL "{" variable_item* "}"
-variable_item: ("type" | "default" | "description" | "sensitive" | "nullable" | "ephemeral") "=" expr
-    | "validation" "{" (("condition" | "error_message") "=" expr)* "}"
-output: "output" LABEL "{" output_item* "}"
-output_item: ("value" | "description" | "sensitive" | "ephemeral" | "depends_on") "=" expr
-    | condition
-locals: "locals" "{" (IDENT "=" expr)* "}"
-module: "module" LABEL "{" module_item* "}"
-module_item: "source" "=" LOCAL_SOURCE | MODULE_INPUT "=" expr
-MODULE_INPUT: /[a-zA-Z_][a-zA-Z0-9_-]*/ & ~("source")
-LOCAL_SOURCE: /"\.\.?\/[^"\n]*"/
-lifecycle: "lifecycle" "{" lifecycle_item* "}"
-lifecycle_item: ("create_before_destroy" | "prevent_destroy" | "ignore_changes"
-    | "replace_triggered_by") "=" expr | condition
-condition: ("precondition" | "postcondition") "{" (("condition" | "error_message") "=" expr)* "}"
-NUMBER_STRING: /"-?[0-9]+(\.[0-9]+)?"/
-BOOL_STRING: /"(true|false)"/
-v_string: (NUMBER | "true" | "false" | "null" | STRING | HEREDOC) (BINOP unary)* ("?" expr ":" expr)? | reference
-v_number: ("-"? NUMBER | "null" | NUMBER_STRING) (BINOP unary)* ("?" expr ":" expr)? | reference
-v_bool: ("true" | "false" | "null" | BOOL_STRING | "!" unary) (BINOP unary)* ("?" expr ":" expr)? | reference
-v_map: object | for_object | "null" | reference
-'''
 
 
 @functools.cache
@@ -79,8 +51,8 @@ def schema_grammar(schema: dict[str, Any], types: Iterable[str] | None = None) -
     """
     wanted = None if types is None else set(types)
     builder = _Builder()
-    lines = [_core().replace("body: (generic_attr | generic_block)*\n", ""), _SCHEMA_TOP,
-             _heredoc_terminal()]
+    lines = [_core().replace("body: (generic_attr | generic_block)*\n", ""),
+             _core("schema.lark"), _heredoc_terminal()]
     provider = builder.body(schema["provider"]["block"], required=False)
     lines.append(f"provider_item: {provider}_item")
     for keyword, kind in (("resource", "resource_schemas"), ("data", "data_source_schemas")):
@@ -223,8 +195,8 @@ def _object_fields(kind: Any) -> dict[str, Any] | None:
 
 
 @functools.cache
-def _core() -> str:
-    return files("iacforge.constrain").joinpath("hcl.lark").read_text(encoding="utf-8")
+def _core(name: str = "hcl.lark") -> str:
+    return files("iacforge.constrain").joinpath(name).read_text(encoding="utf-8")
 
 
 def _heredoc_terminal() -> str:
