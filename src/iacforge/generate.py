@@ -217,12 +217,14 @@ def _sample(backend: Backend, first: Messages, todo: list[tuple[int, Messages]],
     return [texts[0] for texts in backend.generate([m for _, m in todo], 1, sampling)]
 
 
-def write_trajectories(result: Result, out: TextIO, *, model: str = "") -> int:
+def write_trajectories(result: Result, out: TextIO, *, model: str = "",
+                       constrain: str | None = None) -> int:
     """Write one JSON line per sample (its turns in order); returns the lines written."""
     request = result.request
     for sample, attempts in enumerate(result.trajectories):
         record = {
             "kind": request.kind, "request": request.prompt, "model": model,
+            "constrain": constrain,
             "intent": request.intent.text if request.intent else None,
             "initial_files": request.files, "sample": sample,
             "turns": [a.to_dict() for a in attempts],

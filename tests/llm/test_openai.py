@@ -151,3 +151,16 @@ def test_requests_in_flight_stay_under_the_concurrency_limit(server):
     out = OpenAIBackend(server.url, "smol", concurrency=2).generate(prompts, 1, Sampling())
     assert [texts[0] for texts in out] == [f"{i}#0" for i in range(6)]
     assert server.peak == 2
+
+
+def test_a_constraint_is_sent_as_a_vllm_structured_output_grammar(server):
+    backend = OpenAIBackend(server.url, "smol")
+    backend.generate([HI], 1, Sampling())  # servers are unconstrained unless asked
+    backend.generate([HI], 1, Sampling(constrain="syntax"))
+    backend.generate([[{"role": "user", "content": "An SQS queue."}]], 1,
+                     Sampling(constrain="schema"))
+    bodies = [body for body, _ in server.requests]
+    assert "structured_outputs" not in bodies[0]
+    assert bodies[1]["structured_outputs"]["grammar"].startswith("// The HCL a reply may hold")
+    schema = bodies[2]["structured_outputs"]["grammar"]
+    assert '"\\"aws_sqs_queue\\""' in schema and '"\\"aws_instance\\""' not in schema

@@ -92,3 +92,11 @@ def test_a_missing_local_model_is_a_setup_error(tmp_path):
         load_backend(f"hf:{tmp_path / 'nope'}")
     with pytest.raises(SetupError, match=r"0 \.gguf files"):
         load_backend(str(tmp_path))
+
+
+def test_local_models_decode_under_the_schema_by_default_and_servers_freely():
+    from iacforge.llm.registry import default_constrain
+
+    assert [default_constrain(s) for s in ("tuned", "embedded", "hf:/m", "/m", None)] == [
+        "schema"] * 5
+    assert [default_constrain(s) for s in ("openai:qwen", "scripted:r.json")] == ["none"] * 2

@@ -20,7 +20,7 @@ from iacforge.config import Settings
 from iacforge.errors import IacforgeError
 from iacforge.generate import LoopConfig, Progress, Request, Result, run_loop, write_trajectories
 from iacforge.llm.base import Sampling
-from iacforge.llm.registry import BackendOptions, default_model, load_backend
+from iacforge.llm.registry import BackendOptions, default_constrain, default_model, load_backend
 from iacforge.render.table import render_table
 from iacforge.verify.intent_policy import IntentPolicy
 from iacforge.verify.options import VerifierOptions
@@ -72,11 +72,15 @@ def add_sampling_options(group: argparse._ArgumentGroup, *, samples: int, turns:
     group.add_argument("--top-p", type=float, default=Sampling.top_p,
                        help=f"nucleus sampling (default {Sampling.top_p})")
     group.add_argument("--seed", type=int, help="sampling seed (for reproducible samples)")
+    group.add_argument("--constrain", choices=("schema", "syntax", "none"),
+                       help="decode under the provider schema, HCL syntax, or freely (default: "
+                            "schema for local models, none for servers)")
 
 
 def sampling(args: argparse.Namespace) -> Sampling:
     """The `Sampling` the flags describe (a ConfigError for a bad value)."""
-    return Sampling(args.max_new_tokens, args.temperature, args.top_p, args.seed)
+    return Sampling(args.max_new_tokens, args.temperature, args.top_p, args.seed,
+                    args.constrain or default_constrain(args.model))
 
 
 def run(args: argparse.Namespace) -> int:
@@ -102,7 +106,7 @@ def execute(args: argparse.Namespace, request: Request, out: Path,
         result = run_loop(backend, verifier, request, config, on_progress=view.progress)
     if args.trajectories:
         with args.trajectories.open("w", encoding="utf-8") as fh:
-            write_trajectories(result, fh, model=spec)
+            write_trajectories(result, fh, model=spec, constrain=config.sampling.constrain)
     if copy_from is not None:
         # keep what is not Terraform source too (tfvars, docs); the loop's files go on top
         shutil.copytree(copy_from, out, ignore=shutil.ignore_patterns(".terraform"))

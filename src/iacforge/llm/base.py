@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
+from typing import Literal, Protocol, runtime_checkable
 
 from iacforge.errors import ConfigError
+
+#: Decoding constraint: HCL under the provider schema, HCL alone, or none (see iacforge.constrain).
+Constrain = Literal["schema", "syntax", "none"]
 
 #: One chat message: `{"role": "system" | "user" | "assistant", "content": "..."}`.
 Message = dict[str, str]
@@ -27,8 +30,13 @@ class Sampling:
     top_p: float = 0.95
     #: Seed for the sampler; None leaves it to the backend.
     seed: int | None = None
+    #: What the reply may be: None leaves it to the backend (`schema` for local models, `none`
+    #: for servers, which enforce a grammar only when asked).
+    constrain: Constrain | None = None
 
     def __post_init__(self) -> None:
+        if self.constrain not in (None, "schema", "syntax", "none"):
+            raise ValueError(f"constrain must be schema, syntax or none, not {self.constrain!r}")
         if self.max_new_tokens < 1:
             raise ConfigError(f"max_new_tokens must be at least 1, not {self.max_new_tokens}")
         if self.temperature < 0:

@@ -63,13 +63,17 @@ class HFBackend:
         if self.tokenizer.pad_token is None:
             self.tokenizer.pad_token = self.tokenizer.eos_token
         self.name = str(model)
+        self._constraint: Any = None
+        #: Seconds spent computing grammar masks, over all calls (for benchmarks).
+        self.mask_seconds = 0.0
 
     def generate(self, prompts: list[Messages], n: int, sampling: Sampling) -> list[list[str]]:
         texts = [self.tokenizer.apply_chat_template(p, tokenize=False, add_generation_prompt=True)
                  for p in prompts]
+        grammars = [self._grammar(p, sampling) for p in prompts]
         # greedy decoding gives every sample the same text: decode once, copy n times
         per_prompt = 1 if sampling.greedy else n
-        expanded = [t for t in texts for _ in range(per_prompt)]
+        expanded = [(t, g) for t, g in zip(texts, grammars, strict=True) for _ in range(per_prompt)]
         if sampling.seed is not None:
             self._torch.manual_seed(sampling.seed)
         outputs: list[str] = []
@@ -78,19 +82,54 @@ class HFBackend:
         grouped = [outputs[i * per_prompt : (i + 1) * per_prompt] for i in range(len(prompts))]
         return [g * n if sampling.greedy else g for g in grouped]
 
-    def _batch(self, texts: list[str], sampling: Sampling) -> list[str]:
+    def _grammar(self, prompt: Messages, sampling: Sampling) -> str | None:
+        """The grammar a reply to `prompt` must follow (local models default to `schema`)."""
+        from iacforge.constrain.grammar import grammar_for
+
+        text = "\n".join(m["content"] for m in prompt if m["role"] != "system")
+        return grammar_for(sampling.constrain or "schema", text)
+
+    def _batch(self, rows: list[tuple[str, str | None]], sampling: Sampling) -> list[str]:
         # the chat template already wrote every special token the model expects
-        enc = self.tokenizer(texts, return_tensors="pt", padding=True, add_special_tokens=False)
+        enc = self.tokenizer([t for t, _ in rows], return_tensors="pt", padding=True,
+                             add_special_tokens=False)
         enc = {k: v.to(self.device) for k, v in enc.items()}
         options: dict[str, Any] = {"max_new_tokens": sampling.max_new_tokens,
                                    "pad_token_id": self.tokenizer.pad_token_id,
                                    "do_sample": not sampling.greedy}
+        processors = self._processors([g for _, g in rows], sampling)
+        if processors:
+            options["logits_processor"] = processors
         if not sampling.greedy:
-            options.update(temperature=sampling.temperature, top_p=sampling.top_p)
+            if processors:
+                # the mask must come before temperature and top-p, or top-p may keep only
+                # forbidden tokens: the warpers run after it, in the processor list
+                options.update(temperature=1.0, top_p=1.0, top_k=0)
+            else:
+                options.update(temperature=sampling.temperature, top_p=sampling.top_p)
         with self._torch.inference_mode():
             out = self.model.generate(**enc, **options)
+        if processors:
+            self.mask_seconds += processors[0].mask_seconds
         new = out[:, enc["input_ids"].shape[1] :]
         return self.tokenizer.batch_decode(new, skip_special_tokens=True)
+
+
+    def _processors(self, grammars: list[str | None], sampling: Sampling) -> list[Any]:
+        """The mask (when any row has a grammar), then temperature and top-p."""
+        if all(g is None for g in grammars):
+            return []
+        from transformers import TemperatureLogitsWarper, TopPLogitsWarper
+
+        from iacforge.constrain.processor import Constraint
+
+        if self._constraint is None:
+            self._constraint = Constraint(self.tokenizer)
+        processors: list[Any] = [self._constraint.processor(grammars)]
+        if not sampling.greedy:
+            processors += [TemperatureLogitsWarper(sampling.temperature),
+                           TopPLogitsWarper(sampling.top_p)]
+        return processors
 
 
 def _import_llm() -> tuple[Any, Any]:

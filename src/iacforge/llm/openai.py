@@ -66,6 +66,10 @@ class OpenAIBackend:
                 "max_tokens": sampling.max_new_tokens, "temperature": sampling.temperature,
                 "top_p": sampling.top_p,
             }
+            grammar = _grammar(prompt, sampling)
+            if grammar is not None:
+                # vLLM's structured outputs (>= 0.10.2, guidance backend: llguidance's Lark)
+                body["structured_outputs"] = {"grammar": grammar}
             if sampling.seed is not None:
                 # a server that ignores n is asked again: a new seed keeps the texts apart
                 body["seed"] = sampling.seed + len(texts)
@@ -107,3 +111,14 @@ def _retry_after(value: str | None) -> float | None:
         return max(0.0, float(value)) if value else None
     except ValueError:
         return None  # an HTTP date: fall back to our own backoff
+
+
+def _grammar(prompt: Messages, sampling: Sampling) -> str | None:
+    """The grammar to ask the server for: only when `sampling.constrain` names one (a server
+    may not enforce grammars, so servers default to none)."""
+    if sampling.constrain in (None, "none"):
+        return None
+    from iacforge.constrain.grammar import grammar_for
+
+    text = "\n".join(m["content"] for m in prompt if m["role"] != "system")
+    return grammar_for(sampling.constrain, text)

@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from iacforge.errors import IacforgeError
-from iacforge.llm.base import Backend
+from iacforge.llm.base import Backend, Constrain
 
 #: The model `iacforge generate` uses when none is named: the one setting to change when a
 #: better default (say, one fine-tuned by this project) is available.
@@ -105,6 +105,13 @@ def _scripted(target: str, options: BackendOptions) -> Backend:
     from iacforge.llm.scripted import ScriptedBackend
 
     return ScriptedBackend.from_file(target)
+
+
+def default_constrain(spec: str | None) -> Constrain:
+    """The decoding constraint a model spec gets when none is named: `schema` for local models
+    (the mask runs here), `none` for servers and scripted replies."""
+    scheme = (spec or default_model()).partition(":")[0]
+    return "none" if scheme in ("openai", "scripted") else "schema"
 
 
 def default_model() -> str:
