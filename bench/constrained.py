@@ -24,6 +24,7 @@ from iacforge.generate import Request
 from iacforge.llm import Sampling, load_backend
 from iacforge.verify.intent_policy import IntentPolicy
 from iacforge.verify.pipeline import Verifier
+from iacforge.verify.pool import verify_all
 
 TARGET_OVERHEAD = 0.25
 
@@ -41,8 +42,8 @@ def accept(paths: list[str], limit: int | None) -> None:
     constraint = Constraint(AutoTokenizer.from_pretrained(str(embedded_model())))
     verifier = Verifier(stages=["parse", "validate"])
     tasks = [t for p in paths for t in load_tasks(p) if t.reference][:limit]
-    certs = verifier.verify_many([Request(t.prompt).candidate(reply_form(t.reference), t.id)
-                                  for t in tasks])
+    certs = verify_all([Request(t.prompt).candidate(reply_form(t.reference), t.id)
+                        for t in tasks], verifier=verifier)
     valid = [t for t, c in zip(tasks, certs, strict=True) if c.passed]
     print(f"{len(valid)} of {len(tasks)} references validate")
     for mode in ("syntax", "schema"):

@@ -7,7 +7,7 @@ plan (regorus here; the harness calls opa) and judge it by IaC-Eval's rule. Both
 the same normalised files against the same moto emulator, and both start with the emulator
 and the provider mirror already in place.
 
-iacforge verifies the whole corpus as `Verifier.verify_each` does (every stage, batched
+iacforge verifies the whole corpus as `verify_batched` does (every stage, batched
 terraform runs on the machine's cores, no verdict cache). The verdicts must agree: plan
 fails, or plan passes and the intent passes / fails / is absent.
 

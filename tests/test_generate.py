@@ -21,6 +21,7 @@ from iacforge.generate import (
 )
 from iacforge.llm import Sampling, ScriptedBackend
 from iacforge.prompts import generation_prompt, mutation_prompt, render, repair_prompt
+from iacforge.render.feedback import render_feedback
 from iacforge.verify.options import VerifierOptions
 from iacforge.verify.pipeline import Verifier
 
@@ -65,7 +66,7 @@ def test_feedback_of_a_failing_certificate_is_the_next_turns_prompt(verifier):
     assert prompt[3]["role"] == "user"
     assert diagnostic.summary in prompt[3]["content"]
     assert f"main.tf:{diagnostic.line}" in prompt[3]["content"]
-    assert first.certificate.feedback() in prompt[3]["content"]
+    assert render_feedback(first.certificate) in prompt[3]["content"]
     assert second.messages == prompt
 
 

@@ -1,7 +1,8 @@
 """Certificate: the ordered stage verdicts for one candidate, its verdict, and how it renders.
 
 The verdict (`status`, `passed`) is decided by the correctness stages; security and lint
-count only when named in the certificate's `fail_on` (see `iacforge.formal`).
+count only when named in the certificate's `fail_on` (see `iacforge.formal`). Repair
+feedback for an LLM is `iacforge.render.feedback.render_feedback(cert)`.
 """
 
 from __future__ import annotations
@@ -116,9 +117,3 @@ class Certificate:
 
     def to_json(self, *, include_plan: bool = False, indent: int | None = 2) -> str:
         return json.dumps(self.to_dict(include_plan=include_plan), indent=indent, sort_keys=False)
-
-    def feedback(self) -> str:
-        """Repair feedback for an LLM: what failed, where, and why, most important first."""
-        from iacforge.render.feedback import render_feedback
-
-        return render_feedback(self)

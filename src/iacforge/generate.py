@@ -1,10 +1,15 @@
 """Generate and mutate Terraform with a verifier-fed repair loop.
 
 Sample `samples` candidates; verify them; give every one that failed its certificate's
-`feedback()` as the next turn; stop at the first candidate whose verdict is a pass (the
-correctness stages, and security or lint only when the verifier's `fail_on` names them), or
-after `turns` turns. Every attempt is kept (prompt, reply, certificate, reward): the
+feedback (`render_feedback`) as the next turn; stop at the first candidate whose verdict is a
+pass (the correctness stages, and security or lint only when the verifier's `fail_on` names
+them), or after `turns` turns. Every attempt is kept (prompt, reply, certificate, reward): the
 trajectories are training data for multi-turn RL. The answer is the best attempt by reward.
+
+The pieces of a turn are defined here once and reused by the eval harness and the RL
+episodes: `turn_sampling` (the seed rule), `judge_replies` (replies → candidates →
+certificates, one batch), `repair_messages` (the next turn's prompt) and `rank` (the best
+attempt).
 
 >>> from iacforge.llm import ScriptedBackend
 >>> from iacforge.verify.pipeline import Verifier
@@ -22,7 +27,7 @@ import json
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol, TextIO
+from typing import Any, Literal, TextIO
 
 from iacforge.candidate import Candidate
 from iacforge.certificate import Certificate
@@ -30,15 +35,15 @@ from iacforge.errors import ConfigError
 from iacforge.hcl.extract import from_text
 from iacforge.llm.base import Backend, Messages, Sampling
 from iacforge.prompts import generation_prompt, mutation_prompt, repair_prompt
+from iacforge.render.feedback import render_feedback
 from iacforge.reward import RewardWeights, reward
 from iacforge.verify.intent_policy import IntentPolicy
+from iacforge.verify.pipeline import Verifier
+from iacforge.verify.pool import verify_all
 
-
-class BatchVerifier(Protocol):
-    """What the loop needs of a verifier: `Verifier`, or `CachedVerifier` around one."""
-
-    def verify_many(self, candidates: Sequence[Candidate],
-                    intent: IntentPolicy | None = None) -> list[Certificate]: ...
+#: Verifies candidates, each against its own policy (or None), in order: `verify_all` bound
+#: to a verifier, pool and cache.
+Judge = Callable[[Sequence[Candidate], Sequence[IntentPolicy | None]], list[Certificate]]
 
 
 @dataclass(frozen=True)
@@ -104,11 +109,9 @@ class Attempt:
         return self.certificate.passed
 
     def rank(self) -> tuple[bool, float, int, int, int]:
-        """Sort key, larger is better: a full pass, then reward, then stages passed, then the
-        earliest turn and sample."""
-        stages = sum(s.passed for s in self.certificate.stages)
-        score = -1.0 if self.reward is None else self.reward
-        return (self.passed, score, stages, -self.turn, -self.sample)
+        """Sort key, larger is better (see `rank`)."""
+        return rank(self.passed, self.reward, sum(s.passed for s in self.certificate.stages),
+                    self.turn, self.sample)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -170,10 +173,53 @@ class Result:
         }
 
 
-def run_loop(backend: Backend, verifier: BatchVerifier, request: Request,
+def rank(passed: bool, reward: float | None, stages_passed: int, turn: int,
+         sample: int = 0) -> tuple[bool, float, int, int, int]:
+    """The one ranking of attempts, larger is better: a full pass, then reward, then stages
+    passed, then the earliest turn and sample."""
+    return (passed, -1.0 if reward is None else reward, stages_passed, -turn, -sample)
+
+
+def turn_sampling(sampling: Sampling, turn: int) -> Sampling:
+    """The sampling of turn `turn` (1-based): a set seed moves on by one each turn, so a
+    repair is not the same draw as the attempt it repairs."""
+    if sampling.seed is None or turn == 1:
+        return sampling
+    return dataclasses.replace(sampling, seed=sampling.seed + turn - 1)
+
+
+def judge_replies(judge: Judge, requests: Sequence[Request], replies: Sequence[str],
+                  sources: Sequence[str]) -> tuple[list[Candidate], list[Certificate]]:
+    """The verify half of a turn: each reply as its request's candidate, all judged in one
+    batch, each against its request's intent."""
+    candidates = [r.candidate(text, source)
+                  for r, text, source in zip(requests, replies, sources, strict=True)]
+    return candidates, judge(candidates, [r.intent for r in requests])
+
+
+def repair_messages(first: Messages, reply: str, certificate: Certificate) -> Messages:
+    """The next turn's prompt for an attempt that failed: the first prompt, the reply, and
+    its certificate's feedback."""
+    return repair_prompt(first, reply, render_feedback(certificate))
+
+
+def judge_with(verifier: Verifier) -> Judge:
+    """`verify_all` with `verifier` on a pool of the settings' workers, without progress."""
+    def judge(candidates: Sequence[Candidate],
+              intents: Sequence[IntentPolicy | None]) -> list[Certificate]:
+        return verify_all(candidates, intents, verifier=verifier,
+                          workers=verifier.settings.workers, progress=False)
+
+    return judge
+
+
+def run_loop(backend: Backend, verifier: Verifier | Judge, request: Request,
              config: LoopConfig = LoopConfig(),
              on_progress: Callable[[Progress], None] | None = None) -> Result:
-    """Generate, verify and repair until a candidate passes or the turns run out."""
+    """Generate, verify and repair until a candidate passes or the turns run out.
+
+    `verifier`: a Verifier, or a `Judge` (e.g. `verify_all` with a pool and a cache)."""
+    judge = judge_with(verifier) if isinstance(verifier, Verifier) else verifier
     start = time.monotonic()
     first = request.first_prompt()
     trajectories: list[list[Attempt]] = [[] for _ in range(config.samples)]
@@ -189,16 +235,15 @@ def run_loop(backend: Backend, verifier: BatchVerifier, request: Request,
         report("generate", turn)
         replies = _sample(backend, first, todo, turn, config)
         report("verify", turn)
-        candidates = [request.candidate(text, f"sample {i + 1} turn {turn}")
-                      for (i, _), text in zip(todo, replies, strict=True)]
-        certs = verifier.verify_many(candidates, request.intent)
+        candidates, certs = judge_replies(judge, [request] * len(todo), replies,
+                                          [f"sample {i + 1} turn {turn}" for i, _ in todo])
         for (i, messages), text, cand, cert in zip(todo, replies, candidates, certs, strict=True):
             attempt = Attempt(i, turn, messages, text, cand, cert, reward(cert, config.weights))
             trajectories[i].append(attempt)
             best = attempt if best is None else max(best, attempt, key=Attempt.rank)
         report("turn_done", turn)
-        todo = [(i, repair_prompt(first, trajectories[i][-1].reply,
-                                  trajectories[i][-1].certificate.feedback()))
+        todo = [(i, repair_messages(first, trajectories[i][-1].reply,
+                                    trajectories[i][-1].certificate))
                 for i, _ in todo if not trajectories[i][-1].passed]
         if best is not None and best.passed:
             break
@@ -209,9 +254,7 @@ def _sample(backend: Backend, first: Messages, todo: list[tuple[int, Messages]],
             config: LoopConfig) -> list[str]:
     """One reply for every sample in `todo`: n samples of one prompt in the first turn, then
     one reply to each sample's own repair prompt."""
-    sampling = config.sampling
-    if sampling.seed is not None:
-        sampling = dataclasses.replace(sampling, seed=sampling.seed + turn - 1)
+    sampling = turn_sampling(config.sampling, turn)
     if turn == 1:
         return backend.generate([first], len(todo), sampling)[0]
     return [texts[0] for texts in backend.generate([m for _, m in todo], 1, sampling)]

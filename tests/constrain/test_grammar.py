@@ -10,6 +10,7 @@ from iacforge.constrain.grammar import grammar_for, schema_grammar, syntax_gramm
 from iacforge.data.loaders import load_tasks
 from iacforge.generate import Request
 from iacforge.verify.pipeline import Verifier
+from iacforge.verify.pool import verify_all
 
 FIXTURES = Path(__file__).parents[1] / "fixtures"
 GOOD = '''terraform {
@@ -168,8 +169,9 @@ def test_the_mini_benchmark_references_are_accepted_exactly_when_they_validate(c
     tasks = [t for t in load_tasks(FIXTURES / "iac_eval_mini.csv") if t.reference]
     texts = ["\n".join(f"```hcl {n}\n{t.rstrip()}\n```" for n, t in task.reference.items())
              for task in tasks]
-    certs = Verifier(stages=["parse", "validate"]).verify_many(
-        [Request(t.prompt).candidate(text, t.id) for t, text in zip(tasks, texts, strict=True)])
+    certs = verify_all(
+        [Request(t.prompt).candidate(text, t.id) for t, text in zip(tasks, texts, strict=True)],
+        verifier=Verifier(stages=["parse", "validate"]))
     for task, text, cert in zip(tasks, texts, certs, strict=True):
         why = constraint.accepts(text, grammar_for("schema", task.prompt))
         # one reference sets `name` on aws_db_instance, gone in provider 5: the grammar says so

@@ -15,6 +15,7 @@ from iacforge.data.synth import Synthesizer, mutation_of, mutation_task, spec_fo
 from iacforge.formal import FORMAL_STAGES
 from iacforge.verify.intent_policy import IntentPolicy
 from iacforge.verify.pipeline import Verifier
+from iacforge.verify.pool import verify_all
 
 SAMPLE = ("s3", "ec2", "iam", "rds")
 
@@ -45,7 +46,7 @@ def test_synthesized_tasks_pass_their_intent_and_mutations_fail_on_their_initial
     candidates = [Candidate(t.reference) for t in generated + mutations]
     candidates += [Candidate(t.files) for t in mutations]
     intents = [IntentPolicy(t.intent) for t in generated + mutations + mutations]
-    certs = verifier.verify_each(candidates, intents)
+    certs = verify_all(candidates, intents, verifier=verifier)
     targets, initials = certs[:len(generated) + len(mutations)], certs[-len(mutations):]
     assert [c.status for c in targets] == ["pass"] * len(targets)
     assert [(c.stage("plan").status, c.stage("intent").status) for c in initials] == [

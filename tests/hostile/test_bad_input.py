@@ -11,6 +11,7 @@ import pytest
 from iacforge.cli import main
 from iacforge.hcl.extract import from_path
 from iacforge.verify.pipeline import Verifier
+from iacforge.verify.pool import verify_all
 
 GOOD = 'resource "aws_s3_bucket" "logs" {\n  bucket = "logs"\n}\n'
 HOSTILE_JSON = json.dumps({"resource": {"terraform_data": {"x": {
@@ -47,7 +48,7 @@ def inputs(tmp_path):
 
 def test_a_batch_with_bad_inputs_judges_every_one_of_them(inputs):
     names = sorted(INPUTS)
-    certs = Verifier(stages=["screen"]).verify_many([from_path(inputs / n) for n in names])
+    certs = verify_all([from_path(inputs / n) for n in names], verifier=Verifier(stages=["screen"]))
     for name, cert in zip(names, certs, strict=True):
         _, status, problem = INPUTS[name]
         assert cert.status == status, (name, cert.to_dict())

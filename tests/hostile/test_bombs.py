@@ -21,6 +21,7 @@ from iacforge.verify.context import StageContext
 from iacforge.verify.intent_policy import IntentPolicy
 from iacforge.verify.options import VerifierOptions
 from iacforge.verify.pipeline import Verifier, _timed
+from iacforge.verify.pool import verify_all
 from iacforge.verify.stages import STAGES
 
 from .conftest import PERMISSIVE
@@ -59,7 +60,7 @@ def verifier(**settings: object) -> Verifier:
 @pytest.mark.parametrize("name", sorted(BOMBS))
 def test_a_bomb_ends_unsafe_with_one_line_and_the_next_candidate_is_judged(name):
     bomb, good = Candidate(BOMBS[name]), Candidate({"main.tf": GOOD})
-    first, second = verifier().verify_many([bomb, good])
+    first, second = verify_all([bomb, good], verifier=verifier(), workers=1)
     assert first.status == "unsafe"
     (stopped,) = [s for s in first.stages if s.status == "unsafe"]
     (reason,) = stopped.diagnostics

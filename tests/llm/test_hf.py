@@ -16,6 +16,7 @@ from iacforge.hcl.extract import from_text
 from iacforge.llm import Sampling, load_backend
 from iacforge.llm.hf import HFBackend
 from iacforge.prompts import generation_prompt
+from iacforge.render.feedback import render_feedback
 from iacforge.verify.pipeline import Verifier
 
 pytestmark = pytest.mark.slow
@@ -69,7 +70,7 @@ def test_the_repair_loop_runs_end_to_end_on_the_real_model(backend):
     for first, *rest in result.trajectories:
         for later in rest:  # a repaired sample saw its own reply and its certificate's feedback
             assert later.messages[-2]["content"] == first.reply
-            assert first.certificate.feedback() in later.messages[-1]["content"]
+            assert render_feedback(first.certificate) in later.messages[-1]["content"]
     out = io.StringIO()
     write_trajectories(result, out, model="embedded")
     assert len(out.getvalue().splitlines()) == 2

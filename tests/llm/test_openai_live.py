@@ -17,6 +17,7 @@ import pytest
 
 from iacforge.generate import LoopConfig, Request, run_loop
 from iacforge.llm import BackendOptions, Sampling, load_backend
+from iacforge.render.feedback import render_feedback
 from iacforge.verify.pipeline import Verifier
 
 BASE_URL = os.environ.get("IACFORGE_OPENAI_BASE_URL", "")
@@ -51,4 +52,4 @@ def test_the_repair_loop_runs_against_a_real_server(model):
     assert 2 <= len(result.attempts) <= 4
     for first, *rest in result.trajectories:
         for later in rest:
-            assert first.certificate.feedback() in later.messages[-1]["content"]
+            assert render_feedback(first.certificate) in later.messages[-1]["content"]

@@ -8,6 +8,7 @@ from iacforge.llm.base import Sampling
 from iacforge.prompts import generation_prompt
 from iacforge.train.episodes import all_nodes, chains, rollout
 from iacforge.verify.pipeline import Verifier
+from iacforge.verify.pool import verify_all
 
 GOOD = "```hcl main.tf\nlocals {}\n```"
 BAD = "```hcl main.tf\nlocals {\n```"
@@ -15,7 +16,7 @@ TASK = Task("t", "generate", "Nothing at all.")
 
 
 def judge(candidates, intents):
-    return Verifier(stages=["parse"]).verify_each(candidates, intents)
+    return verify_all(candidates, intents, verifier=Verifier(stages=["parse"]), workers=1)
 
 
 def test_failed_attempts_are_expanded_with_their_feedback_until_they_pass():

@@ -161,20 +161,6 @@ def test_a_hit_returns_an_equal_certificate_without_verifying(cache, monkeypatch
     assert [c.failed_stage for c in first] == ["lint", "parse"]
     monkeypatch.setattr(verifier, "verify", lambda *a: pytest.fail("verified a cached candidate"))
     assert [cached.verify(BUCKET), cached.verify(broken)] == first
-    assert cached.verify_many([broken, BUCKET]) == first[::-1]
-
-
-def test_verify_many_sends_only_the_misses_to_the_verifier(cache, monkeypatch):
-    verifier = Verifier(Settings(), ["parse"])
-    cached = CachedVerifier(verifier, cache)
-    cached.verify(BUCKET)
-    seen = []
-    real = verifier.verify_many
-    monkeypatch.setattr(verifier, "verify_many", lambda cs, i=None: seen.extend(cs) or real(cs, i))
-    other = Candidate({"main.tf": "locals {}\n"})
-    assert [c.content_hash for c in cached.verify_many([BUCKET, other, BUCKET])] == [
-        BUCKET.content_hash(), other.content_hash(), BUCKET.content_hash()]
-    assert seen == [other]  # BUCKET was cached before
 
 
 @pytest.mark.slow

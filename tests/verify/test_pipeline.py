@@ -12,7 +12,8 @@ from iacforge.hcl.extract import from_path
 from iacforge.reward import reward
 from iacforge.verify.context import StageContext
 from iacforge.verify.intent_policy import IntentPolicy
-from iacforge.verify.pipeline import Verifier, resolve_stages
+from iacforge.verify.options import VerifierOptions
+from iacforge.verify.pipeline import Verifier, require_policy, resolve_stages
 from iacforge.verify.stages import intent
 
 FIXTURES = Path(__file__).parents[1] / "fixtures"
@@ -69,9 +70,25 @@ def test_an_unknown_stage_is_an_error_listing_the_choices():
         resolve_stages(["parse", "deploy"], with_intent=False)
 
 
-def test_the_intent_stage_needs_a_policy():
+def test_the_intent_stage_needs_a_policy_in_the_batch_and_skips_a_candidate_without_one():
     with pytest.raises(IacforgeError, match="needs an intent policy"):
-        Verifier(stages=["intent"]).verify(Candidate({"main.tf": "locals {}\n"}))
+        require_policy(["intent"], [None, None])
+    require_policy(["intent"], [None, IntentPolicy("package p")])
+    require_policy(None, [None])
+    assert resolve_stages(["parse", "intent"], with_intent=False) == (
+        "extract", "parse", "screen", "validate", "plan")
+
+
+def test_replace_changes_only_what_it_names_and_shares_the_bound_terraform():
+    verifier = Verifier(stages=["parse"], options=VerifierOptions(intent_rule="strict"))
+    bound = verifier.terraform
+    other = verifier.replace(stages=["extract"])
+    assert (other.stages, other.options, other.settings) == (
+        ("extract",), verifier.options, verifier.settings)
+    assert other.terraform is bound
+    assert verifier.replace(terraform=None)._terraform is None
+    with pytest.raises(TypeError, match="stagse"):
+        verifier.replace(stagse=["parse"])
 
 
 def test_a_parse_failure_skips_every_later_stage_with_the_reason(certify):

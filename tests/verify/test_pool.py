@@ -13,6 +13,7 @@ from iacforge.candidate import Candidate
 from iacforge.config import Settings
 from iacforge.errors import IacforgeError, SetupError
 from iacforge.reward import reward
+from iacforge.verify import pool
 from iacforge.verify.cache import VerdictCache
 from iacforge.verify.intent_policy import IntentPolicy
 from iacforge.verify.options import VerifierOptions
@@ -78,9 +79,9 @@ def test_threads_give_the_one_by_one_certificates_in_order(one_by_one, workers):
 def test_repeated_candidates_are_verified_once_and_keep_their_source(monkeypatch):
     verifier = Verifier(Settings(), ["parse"])
     seen: list[str] = []
-    real = verifier.verify_each
-    monkeypatch.setattr(verifier, "verify_each",
-                        lambda cs, i: seen.extend(c.source for c in cs) or real(cs, i))
+    real = pool.verify_batched
+    monkeypatch.setattr(pool, "verify_batched",
+                        lambda v, cs, i, **kw: seen.extend(c.source for c in cs) or real(v, cs, i))
     same = {"main.tf": "locals {}\n"}
     certs = verify_all([Candidate(same, "a"), Candidate({}, "b"), Candidate(same, "c")],
                        verifier=verifier, workers=2)
@@ -96,9 +97,6 @@ class _Flaky(Verifier):
         if candidate.source.startswith("boom"):
             raise RuntimeError(f"verifier bug on {candidate.source}")
         return super().verify(candidate, intent)
-
-    def verify_each(self, candidates, intents):
-        return [self.verify(c, i) for c, i in zip(candidates, intents, strict=True)]
 
 
 def test_an_item_that_raises_gets_an_error_certificate_and_the_rest_are_judged():
@@ -117,7 +115,7 @@ def test_an_item_that_raises_gets_an_error_certificate_and_the_rest_are_judged()
 
 
 class _Broken(Verifier):
-    def verify_each(self, candidates, intents):
+    def verify(self, candidate, intent=None):
         raise SetupError("terraform vanished")
 
 
@@ -138,42 +136,57 @@ def test_intents_are_per_candidate_or_shared():
         verify_all(files, verifier=Verifier(Settings(), ["intent"]))
 
 
+def test_a_batch_mixes_candidates_with_and_without_an_intent():
+    """The intent stage runs where there is a policy; the others get what it needs (plan)."""
+    verifier = Verifier(Settings(), ["parse", "intent"])
+    files = [Candidate({"main.tf": "locals {}\n"}), Candidate({"main.tf": "locals {\n"})]
+    certs = verify_all(files, [POLICY, None], verifier=verifier, workers=1)
+    assert [s.stage for s in certs[1].stages] == [
+        "extract", "parse", "screen", "validate", "plan"]
+    assert (certs[1].status, certs[1].failed_stage) == ("fail", "parse")
+    assert [s.stage for s in certs[0].stages][-1] == "intent"
+
+
 def test_cache_hits_never_reach_a_worker_and_equal_the_first_answer(tmp_path, monkeypatch):
     cache = VerdictCache(tmp_path / "verdicts.sqlite3")
     verifier = Verifier(Settings(), FAST)
     first = verify_all(corpus(), verifier=verifier, cache=cache, workers=2)
-    monkeypatch.setattr(verifier, "verify_each", lambda *a: pytest.fail("a hit was verified"))
+    monkeypatch.setattr(pool, "verify_batched", lambda *a, **k: pytest.fail("a hit was verified"))
     assert verify_all(corpus(), verifier=verifier, cache=cache, workers=2) == first
 
 
-class _Slow(Verifier):
-    """A verifier that takes half a second per chunk, and counts the chunks it started."""
+@pytest.fixture
+def slow(monkeypatch):
+    """Chunks take half a second each; the list counts the chunks started."""
+    started: list[int] = []
+    real = pool.verify_batched
 
-    started = 0
-
-    def verify_each(self, candidates, intents):
-        self.started += 1
+    def verify_batched(verifier, candidates, intents, **kw):
+        started.append(len(candidates))
         time.sleep(0.5)
-        return super().verify_each(candidates, intents)
+        return real(verifier, candidates, intents, **kw)
+
+    monkeypatch.setattr(pool, "verify_batched", verify_batched)
+    return started
 
 
-def test_a_timeout_raises_and_chunks_not_started_are_cancelled():
-    pool = ThreadPool(1)  # a shared pool, as the server's: nobody closes it after the batch
-    verifier = _Slow(Settings(), ["parse"])
+def test_a_timeout_raises_and_chunks_not_started_are_cancelled(slow):
+    shared = ThreadPool(1)  # a shared pool, as the server's: nobody closes it after the batch
+    verifier = Verifier(Settings(), ["parse"])
     candidates = [Candidate({"main.tf": f"locals {{ x = {i} }}\n"}) for i in range(40)]
     with pytest.raises(TimeoutError, match=r"did not finish in 0\.2 s"):
-        verify_all(candidates, verifier=verifier, pool=pool, timeout=0.2)
+        verify_all(candidates, verifier=verifier, pool=shared, timeout=0.2)
     time.sleep(1.5)  # time enough for all three chunks (16, 16, 8) had they stayed queued
-    assert verifier.started == 1
-    pool.close()
+    assert len(slow) == 1
+    shared.close()
 
 
-def test_an_abandoned_batch_stops_waiting():
+def test_an_abandoned_batch_stops_waiting(slow):
     gone = threading.Event()
     threading.Timer(0.1, gone.set).start()
     with pytest.raises(Abandoned):
-        verify_all([Candidate({"main.tf": "locals {}\n"})], verifier=_Slow(Settings(), ["parse"]),
-                   abandoned=gone.is_set)
+        verify_all([Candidate({"main.tf": "locals {}\n"})],
+                   verifier=Verifier(Settings(), ["parse"]), abandoned=gone.is_set)
 
 
 def test_no_progress_bar_when_stderr_is_not_a_terminal(capfd):
@@ -195,10 +208,10 @@ def test_ray_gives_the_one_by_one_certificates_in_order():
                   *(c for c in corpus() if c.source in ("unbalanced-0", "empty", "bad-json"))]
     candidates.append(Candidate(dict(candidates[0].files), "pass-again"))
     one_by_one = [verdict(verifier.verify(c)) for c in candidates]
-    pool = RayPool(2)
+    ray_pool = RayPool(2)
     try:
-        certs = verify_all(candidates, verifier=verifier, pool=pool)
+        certs = verify_all(candidates, verifier=verifier, pool=ray_pool)
     finally:
-        pool.close()
+        ray_pool.close()
     assert [c.status for c in certs] == ["pass", "fail", "fail", "fail", "fail", "pass"]
     assert [verdict(c) for c in certs] == one_by_one

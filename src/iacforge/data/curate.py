@@ -30,12 +30,14 @@ from iacforge.data.ingest import Module
 from iacforge.data.intent import intent_from_plan
 from iacforge.data.schema import provider_schema
 from iacforge.data.synth import difficulty_of_count
-from iacforge.data.task import Task
+from iacforge.data.task import Task, policy_name
 from iacforge.generate import LoopConfig, Request, run_loop
 from iacforge.llm.base import Backend, Sampling
 from iacforge.prompts import render
+from iacforge.render.feedback import render_feedback
 from iacforge.verify.intent_policy import IntentPolicy
 from iacforge.verify.pipeline import Verifier
+from iacforge.verify.pool import verify_all
 from iacforge.verify.rego import RegoError, evaluate
 from iacforge.verify.stages.intent import judge
 
@@ -76,8 +78,9 @@ class Curator:
         for start in range(0, len(todo), chunk):
             part = todo[start:start + chunk]
             readable = [m for m in part if not m.problems and m.files]
-            certs = dict(zip((m.id for m in readable), self.verifier.verify_many(
-                [m.candidate() for m in readable]), strict=True))
+            certs = dict(zip((m.id for m in readable), verify_all(
+                [m.candidate() for m in readable], verifier=self.verifier,
+                workers=self.verifier.settings.workers, progress=False), strict=True))
             for module in part:
                 yield self._log(module, self.curate(module, certs.get(module.id)))
 
@@ -105,7 +108,7 @@ class Curator:
         intent = intent_from_plan(cert.plan or {})
         if intent is None:
             return Outcome(module.id, "no-intent", turns, "the plan configures no resources")
-        problem = _intent_problem(IntentPolicy(intent, name=f"{module.id}.rego"), cert)
+        problem = _intent_problem(IntentPolicy(intent, policy_name(module.id)), cert)
         if problem:
             return Outcome(module.id, "no-intent", turns, f"derived intent: {problem}")
         prompt, by = self.describe(files, cert)
@@ -121,7 +124,7 @@ class Curator:
         """The repair loop, started from the failing configuration and its certificate."""
         request = Request("Fix this configuration so that terraform validate and plan "
                           "succeed, keeping what it creates. The verifier reported:\n\n"
-                          + cert.feedback(), files=candidate.files)
+                          + render_feedback(cert), files=candidate.files)
         config = LoopConfig(samples=1, turns=self.turns, sampling=self.sampling)
         return run_loop(self.backend, self.verifier, request, config)
 

@@ -37,8 +37,10 @@ from iacforge.data.schema import provider_schema, settable, unknown_arguments
 from iacforge.data.spec import Resource, Spec
 from iacforge.data.task import Task
 from iacforge.formal import FORMAL_STAGES
+from iacforge.verify.batch import BATCH_SIZE
 from iacforge.verify.intent_policy import IntentPolicy
 from iacforge.verify.pipeline import Verifier
+from iacforge.verify.pool import verify_all
 
 REGIONS = ("us-east-1", "us-east-1", "us-east-1", "us-west-2", "eu-west-1")
 #: Probability that a task combines two families.
@@ -196,13 +198,13 @@ class Synthesizer:
         intents: list[IntentPolicy | None] = []
         for d in drafts:
             candidates.append(Candidate(d.task.reference, source=d.task.id))
-            intents.append(IntentPolicy(d.task.intent or "", name=f"{d.task.id}.rego"))
+            intents.append(d.task.policy())
             if d.mutation is not None:
-                policy = IntentPolicy(d.mutation.intent or "", name=f"{d.mutation.id}.rego")
+                policy = d.mutation.policy()
                 candidates += [Candidate(d.mutation.reference, source=d.mutation.id),
                                Candidate(d.mutation.files, source=f"{d.mutation.id}:initial")]
                 intents += [policy, policy]
-        certs = iter(verify_all(self.verifier, candidates, intents, self.batch_size))
+        certs = iter(_verify(self.verifier, candidates, intents, self.batch_size))
         with self._open("generate") as gen, self._open("mutate") as mut:
             for d in drafts:
                 cert = next(certs)
@@ -258,15 +260,11 @@ class Synthesizer:
         path.write_text(json.dumps(counts.to_dict(), indent=2) + "\n", encoding="utf-8")
 
 
-def verify_all(verifier: Verifier, candidates: list[Candidate],
-               intents: list[IntentPolicy | None], batch_size: int | None = None
-               ) -> list[Certificate]:
-    """`verifier.verify_each`, with `batch_size` candidates per terraform run when given."""
-    if batch_size is None:
-        return verifier.verify_each(candidates, intents)
-    from iacforge.verify.batch import verify_batched
-
-    return verify_batched(verifier, candidates, intents, batch_size=batch_size)
+def _verify(verifier: Verifier, candidates: list[Candidate], intents: list[IntentPolicy | None],
+            batch_size: int | None) -> list[Certificate]:
+    """`verify_all` on the settings' workers, `batch_size` candidates per terraform run."""
+    return verify_all(candidates, intents, verifier=verifier, workers=verifier.settings.workers,
+                      progress=False, batch_size=batch_size or BATCH_SIZE)
 
 
 def verify_mutations(verifier: Verifier, tasks: Sequence[Task], batch_size: int | None = None
@@ -276,11 +274,11 @@ def verify_mutations(verifier: Verifier, tasks: Sequence[Task], batch_size: int 
     candidates: list[Candidate] = []
     intents: list[IntentPolicy | None] = []
     for task in tasks:
-        policy = IntentPolicy(task.intent or "", name=f"{task.id}.rego")
+        policy = task.policy()
         candidates += [Candidate(task.reference, source=task.id),
                        Candidate(task.files, source=f"{task.id}:initial")]
         intents += [policy, policy]
-    certs = verify_all(verifier, candidates, intents, batch_size)
+    certs = _verify(verifier, candidates, intents, batch_size)
     return [_mutation_problem(t, i) for t, i in zip(certs[::2], certs[1::2], strict=True)]
 
 

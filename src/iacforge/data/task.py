@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 from iacforge.errors import IacforgeError
+from iacforge.generate import Request
+from iacforge.verify.intent_policy import IntentPolicy
 
 if TYPE_CHECKING:
     import datasets
@@ -26,6 +28,11 @@ KINDS: tuple[str, ...] = ("generate", "mutate")
 #: The columns of a task record, in order (the documented task schema).
 COLUMNS: tuple[str, ...] = ("id", "kind", "prompt", "files", "intent", "reference", "difficulty",
                             "resources", "source", "description")
+
+
+def policy_name(task_id: str) -> str:
+    """The one name of a task's intent policy: `<task id>.rego`."""
+    return f"{task_id}.rego"
 
 
 @dataclass(frozen=True)
@@ -65,6 +72,21 @@ class Task:
             raise IacforgeError(f"task {self.id}: the prompt is empty")
         if self.kind == "mutate" and not self.files:
             raise IacforgeError(f"task {self.id}: a mutate task needs the files it starts from")
+
+    def policy(self) -> IntentPolicy | None:
+        """The task's intent policy, named by `policy_name` (the name is in the verdict
+        cache key, so eval, training and data tools share cached verdicts), or None."""
+        return None if self.intent is None else IntentPolicy(self.intent, policy_name(self.id))
+
+    def request(self) -> Request:
+        """What the repair loop is asked for this task: its prompt, the files a mutation
+        starts from, and its intent policy.
+
+        >>> r = Task("q-1", "generate", "A queue.", intent="package p").request()
+        >>> r.kind, r.intent.name
+        ('generate', 'q-1.rego')
+        """
+        return Request(self.prompt, files=dict(self.files), intent=self.policy())
 
     @property
     def family(self) -> str:

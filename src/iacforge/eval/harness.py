@@ -1,8 +1,9 @@
 """The evaluation harness: sample, verify and repair every task, resumably.
 
 For each task, `samples` candidates are generated; each one is verified and, while it does not
-pass every stage, repaired with its certificate's feedback for up to `turns` turns in all (the
-repair loop of `iacforge generate`, run per sample so every sample gets its full budget). Tasks
+pass, repaired with its certificate's feedback for up to `turns` turns in all (the repair loop
+of `iacforge generate`, its turn step reused: `turn_sampling`, `judge_replies`,
+`repair_messages`; run per sample so every sample gets its full budget). Tasks
 are worked through `chunk` at a time: replies of a whole chunk are asked for in one backend call
 per turn, and verified in batches on one worker pool.
 
@@ -29,7 +30,6 @@ True
 
 from __future__ import annotations
 
-import copy
 import dataclasses
 import hashlib
 import json
@@ -46,9 +46,8 @@ from iacforge.errors import ConfigError, IacforgeError
 from iacforge.eval.metrics import summarise
 from iacforge.eval.rundir import SCHEMA_VERSION, Key, RunDir, environment, key_of
 from iacforge.formal import parse_fail_on
-from iacforge.generate import Request
+from iacforge.generate import judge_replies, repair_messages, turn_sampling
 from iacforge.llm.base import Backend, Messages, Sampling
-from iacforge.prompts import repair_prompt
 from iacforge.reward import reward
 from iacforge.verify.cache import VerdictCache
 from iacforge.verify.intent_policy import IntentPolicy
@@ -217,9 +216,7 @@ def _generate(state: _State, due: list[tuple[Task, int]], turn: int, config: Eva
 def _ask(backend: Backend, prompts: list[Messages], turn: int, config: EvalConfig) -> list[str]:
     """One reply per prompt. Identical first-turn prompts (samples of one task) go as one
     prompt with `n`, the way a backend samples several completions best."""
-    sampling = config.sampling
-    if sampling.seed is not None:
-        sampling = dataclasses.replace(sampling, seed=sampling.seed + turn - 1)
+    sampling = turn_sampling(config.sampling, turn)
     groups: dict[str, list[int]] = {}
     for index, prompt in enumerate(prompts):
         groups.setdefault(json.dumps(prompt, sort_keys=True), []).append(index)
@@ -239,41 +236,36 @@ def _ask(backend: Backend, prompts: list[Messages], turn: int, config: EvalConfi
 
 
 def _messages(state: _State, task: Task, sample: int, turn: int) -> Messages:
-    first = request_of(task).first_prompt()
+    first = task.request().first_prompt()
     if turn == 1:
         return first
     previous = state.samples[(task.id, sample, turn - 1)]
-    feedback = Certificate.from_dict(previous["certificate"]).feedback()
-    return repair_prompt(first, previous["reply"], feedback)
+    return repair_messages(first, previous["reply"],
+                           Certificate.from_dict(previous["certificate"]))
 
 
 def _verify(state: _State, due: list[tuple[Task, int]], turn: int, config: EvalConfig,
             verifier: Verifier, pool: Pool | None, cache: VerdictCache | None) -> None:
-    """Verify this turn's replies, tasks with an intent and tasks without in two batches."""
-    for with_intent in (True, False):
-        group = [(t, s) for t, s in due if (t.intent is not None) == with_intent]
-        if not group:
-            continue
-        candidates = [_candidate(state, t, s, turn, config) for t, s in group]
-        intents = [IntentPolicy(t.intent, name=f"{t.id}.rego") if t.intent else None
-                   for t, _ in group]
-        chosen = verifier if with_intent else _without_intent(verifier)
-        start = time.monotonic()
-        certs = verify_all(candidates, intents, verifier=chosen, pool=pool, cache=cache,
-                           progress=False)
-        share = (time.monotonic() - start) / len(group)
-        records = [_sample_record(state, t, s, turn, c, cert, share)
-                   for (t, s), c, cert in zip(group, candidates, certs, strict=True)]
-        state.run.append("samples", records)
-        state.samples.update((key_of(r), r) for r in records)
+    """Verify this turn's replies in one batch (tasks with and without an intent together)."""
+    def judge(candidates: Sequence[Candidate],
+              intents: Sequence[IntentPolicy | None]) -> list[Certificate]:
+        return verify_all(candidates, intents, verifier=verifier, pool=pool, cache=cache,
+                          progress=False)
 
-
-def _candidate(state: _State, task: Task, sample: int, turn: int,
-               config: EvalConfig) -> Candidate:
-    source = f"{task.id} sample {sample} turn {turn}"
+    requests = [t.request() for t, _ in due]
+    start = time.monotonic()
     if config.references:
-        return Candidate(dict(task.reference), f"{task.id} {REFERENCE}")
-    return request_of(task).candidate(state.replies[(task.id, sample, turn)]["reply"], source)
+        candidates = [Candidate(dict(t.reference), f"{t.id} {REFERENCE}") for t, _ in due]
+        certs = judge(candidates, [r.intent for r in requests])
+    else:
+        candidates, certs = judge_replies(
+            judge, requests, [state.replies[(t.id, s, turn)]["reply"] for t, s in due],
+            [f"{t.id} sample {s} turn {turn}" for t, s in due])
+    share = (time.monotonic() - start) / len(due)
+    records = [_sample_record(state, t, s, turn, c, cert, share)
+               for (t, s), c, cert in zip(due, candidates, certs, strict=True)]
+    state.run.append("samples", records)
+    state.samples.update((key_of(r), r) for r in records)
 
 
 def _sample_record(state: _State, task: Task, sample: int, turn: int, candidate: Candidate,
@@ -281,7 +273,7 @@ def _sample_record(state: _State, task: Task, sample: int, turn: int, candidate:
     reply = state.replies[(task.id, sample, turn)]
     return {
         "task_id": task.id, "sample": sample, "turn": turn,
-        "prompt_hash": _hash(json.dumps(request_of(task).first_prompt(), sort_keys=True)),
+        "prompt_hash": _hash(json.dumps(task.request().first_prompt(), sort_keys=True)),
         "reply": reply["reply"],
         "files": [{"name": n, "text": t} for n, t in sorted(candidate.files.items())],
         "problems": list(candidate.problems), "content_hash": candidate.content_hash(),
@@ -289,20 +281,6 @@ def _sample_record(state: _State, task: Task, sample: int, turn: int, candidate:
         "generate_seconds": reply["generate_seconds"],
         "verify_seconds": round(verify_seconds, 4),
     }
-
-
-def request_of(task: Task) -> Request:
-    """The repair loop's request for a task (its intent is judged by the harness)."""
-    return Request(task.prompt, files=dict(task.files))
-
-
-def _without_intent(verifier: Verifier) -> Verifier:
-    """The verifier for tasks without a policy: the same, less an explicitly asked intent."""
-    if verifier.stages is None or "intent" not in verifier.stages:
-        return verifier
-    clone = copy.copy(verifier)  # shares the bound terraform and its prepared provider base
-    clone.stages = tuple(s for s in verifier.stages if s != "intent")
-    return clone
 
 
 def _hash(text: str) -> str:

@@ -30,6 +30,7 @@ import numpy as np
 from iacforge.certificate import Certificate
 from iacforge.diagnostics import FAILING, StageResult
 from iacforge.formal import FV1, FV2, FV3
+from iacforge.generate import rank
 
 CRITERIA: tuple[str, ...] = ("compile", "deploy", "correct", "correct_strict", "lint")
 
@@ -231,13 +232,11 @@ def _judged(cert: Certificate, name: str) -> bool | None:
     return result.status == "pass"
 
 
-def _rank(record: dict[str, Any]) -> tuple[bool, float, int, int]:
-    """Larger is better: full pass, reward, stages passed, earlier turn (the repair loop's
-    choice of answer)."""
-    cert = record["certificate"]
-    passed = sum(s["status"] == "pass" for s in cert["stages"])
-    score = -1.0 if record.get("reward") is None else record["reward"]
-    return (bool(record["passed"]), score, passed, -record["turn"])
+def _rank(record: dict[str, Any]) -> tuple[bool, float, int, int, int]:
+    """The repair loop's choice of answer (`iacforge.generate.rank`) for a sample record."""
+    stages = sum(s["status"] == "pass" for s in record["certificate"]["stages"])
+    return rank(bool(record["passed"]), record.get("reward"), stages, record["turn"],
+                record["sample"])
 
 
 def _failure(cert: Certificate, flags: dict[str, bool | None]) -> dict[str, str] | None:

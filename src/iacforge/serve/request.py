@@ -26,6 +26,7 @@ from iacforge.errors import ConfigError
 from iacforge.formal import parse_fail_on
 from iacforge.hcl.extract import from_text
 from iacforge.verify.intent_policy import IntentPolicy
+from iacforge.verify.pipeline import require_policy
 from iacforge.verify.stages import STAGES
 from iacforge.verify.workspace import UnsafePath, safe_relative
 
@@ -70,7 +71,12 @@ def parse_request(payload: Any, *, max_bytes: int) -> VerifyRequest:
         candidate, intent = _candidate(item, index, default, max_bytes)
         candidates.append(candidate)
         intents.append(intent)
-    return VerifyRequest(tuple(candidates), tuple(intents), _stages(payload.get("stages")),
+    stages = _stages(payload.get("stages"))
+    try:  # candidates with and without a policy may share a batch; `intent` needs one at least
+        require_policy(stages, intents)
+    except ConfigError as exc:
+        raise _shape(str(exc)) from None
+    return VerifyRequest(tuple(candidates), tuple(intents), stages,
                          _fail_on(payload.get("fail_on")))
 
 

@@ -22,19 +22,13 @@ from collections.abc import Iterable
 from typing import Any
 
 from iacforge.data.task import Task
-from iacforge.generate import Request
 from iacforge.llm.base import Messages
 from iacforge.prompts import render
 
 
-def request_of(task: Task) -> Request:
-    """The repair loop's request for `task` (the intent is judged by the reward)."""
-    return Request(task.prompt, files=dict(task.files))
-
-
 def prompt_of(task: Task) -> Messages:
     """The first prompt the repair loop sends for `task`."""
-    return request_of(task).first_prompt()
+    return task.request().first_prompt()
 
 
 def answer_of(task: Task) -> str:

@@ -4,7 +4,8 @@ Turn 1 samples `group` replies to each task's first prompt. Every attempt that f
 turns are left, becomes a repair prompt (the first prompt, its reply, the certificate's
 feedback — the `iacforge generate` loop's `repair_prompt`) sampled `branch` times: its
 children. `branch=1` gives GTPO's G independent chains; `branch>1` Murphy's tree. Each level
-of all tasks is one `Backend.generate` call and one batched verification.
+of all tasks is one `Backend.generate` call and one batched verification: the turn step of
+`iacforge generate` (`turn_sampling`, `judge_replies`, `repair_messages`).
 
 A reward of None (the verifier could not judge) counts as 0 here: the attempt is kept so its
 group stays whole, and nothing in it was credited as a pass.
@@ -12,21 +13,16 @@ group stays whole, and nothing in it was credited as a pass.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-from iacforge.candidate import Candidate
 from iacforge.certificate import Certificate
 from iacforge.data.task import Task
+from iacforge.generate import Judge, judge_replies, repair_messages, turn_sampling
 from iacforge.llm.base import Backend, Messages, Sampling
-from iacforge.prompts import repair_prompt
 from iacforge.reward import reward
 from iacforge.train.advantages import Node
-from iacforge.train.data import prompt_of, request_of
-from iacforge.verify.intent_policy import IntentPolicy
-
-#: Verifies candidates, each against its own policy, in order (`VerifierReward.certificates`).
-Judge = Callable[[Sequence[Candidate], Sequence[IntentPolicy | None]], list[Certificate]]
+from iacforge.train.data import prompt_of
 
 
 @dataclass(frozen=True)
@@ -56,16 +52,14 @@ def rollout(backend: Backend, judge: Judge, tasks: Sequence[Task], *, group: int
         if not todo:
             break
         replies = backend.generate([p for _, p, _, _ in todo], max(n for *_, n, _ in todo),
-                                   sampling)
+                                   turn_sampling(sampling, turn))
         made: list[tuple[int, Messages, str, list[Node]]] = [
             (i, prompt, text, siblings)
             for (i, prompt, n, siblings), texts in zip(todo, replies, strict=True)
             for text in texts[:n]]
-        candidates = [request_of(tasks[i]).candidate(text, f"turn {turn}")
-                      for i, _, text, _ in made]
-        intents = [IntentPolicy(tasks[i].intent) if tasks[i].intent else None
-                   for i, *_ in made]
-        certs = judge(candidates, intents)
+        candidates, certs = judge_replies(judge, [tasks[i].request() for i, *_ in made],
+                                          [text for _, _, text, _ in made],
+                                          [f"turn {turn}"] * len(made))
         todo = []
         for (i, prompt, text, siblings), cand, cert in zip(made, candidates, certs, strict=True):
             value = reward(cert)
@@ -73,7 +67,7 @@ def rollout(backend: Backend, judge: Judge, tasks: Sequence[Task], *, group: int
                 tasks[i], turn, prompt, text, cert, bool(cand.files)))
             siblings.append(node)
             if not cert.passed and turn < turns:
-                todo.append((i, repair_prompt(prompt_of(tasks[i]), text, cert.feedback()),
+                todo.append((i, repair_messages(prompt_of(tasks[i]), text, cert),
                              branch, node.children))
     return roots
 

@@ -25,6 +25,7 @@ from typing import Any
 from iacforge.candidate import Candidate
 from iacforge.certificate import Certificate
 from iacforge.config import Settings
+from iacforge.data.task import policy_name
 from iacforge.formal import FORMAL_STAGES, GATES
 from iacforge.generate import Request
 from iacforge.reward import RewardWeights, reward
@@ -94,10 +95,14 @@ class VerifierReward:
 
     def __call__(self, prompts: list[Any], completions: list[Any], *,
                  intent: list[str] | None = None, files: list[str] | None = None,
+                 task_id: list[str] | None = None,
                  log_metric: Callable[[str, float], None] | None = None,
                  **_: Any) -> list[float | None]:
         n = len(completions)
-        intents = [IntentPolicy(t) if t else None for t in (intent or [""] * n)]
+        # named as `Task.policy()` names it when the task is known, so eval and training
+        # share cached verdicts
+        intents = [(IntentPolicy(t, policy_name(i)) if i else IntentPolicy(t)) if t else None
+                   for t, i in zip(intent or [""] * n, task_id or [""] * n, strict=True)]
         starts = [json.loads(f) if f else {} for f in (files or ["{}"] * n)]
         candidates = [Request("", files=s).candidate(_text(c), f"completion {i + 1}")
                       for i, (c, s) in enumerate(zip(completions, starts, strict=True))]
@@ -114,19 +119,13 @@ class VerifierReward:
 
     def _certify(self, candidates: Sequence[Candidate], intents: Sequence[IntentPolicy | None],
                  ) -> tuple[list[Certificate], StageCounts]:
-        """Candidates with and without a policy are verified in two batches, since `intent`
-        can only be asked for where there is a policy."""
+        """One batch, candidates with and without a policy together (a candidate without
+        one runs no intent stage)."""
         start = time.monotonic()
-        out: list[Certificate | None] = [None] * len(candidates)
-        for has_intent in (True, False):
-            idx = [i for i, p in enumerate(intents) if (p is not None) == has_intent]
-            if not idx:
-                continue
-            stages = tuple(s for s in self.stages if has_intent or s != "intent")
-            certs = self._verify([candidates[i] for i in idx], [intents[i] for i in idx], stages)
-            for i, cert in zip(idx, certs, strict=True):
-                out[i] = cert
-        done: list[Certificate] = out  # type: ignore[assignment]  # every position was filled
+        stages = self.stages
+        if all(i is None for i in intents):  # `intent` alone in a batch without any policy
+            stages = tuple(s for s in stages if s != "intent")
+        done = self._verify(list(candidates), list(intents), stages)
         batch = StageCounts()
         batch.add(done, intents)
         batch.seconds = time.monotonic() - start

@@ -29,7 +29,6 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING
 
 from iacforge.candidate import Candidate
 from iacforge.certificate import Certificate
@@ -42,12 +41,10 @@ from iacforge.verify.batch_run import BatchRun, Recording
 from iacforge.verify.emulator import aws_env, new_account_id
 from iacforge.verify.intent_policy import IntentPolicy
 from iacforge.verify.offline import offline_gaps
+from iacforge.verify.pipeline import Verifier, emulator_endpoint, resolve_stages
 from iacforge.verify.process import ProcessResult
 from iacforge.verify.terraform import Runner, Terraform
 from iacforge.verify.workspace import UnsafePath, safe_relative
-
-if TYPE_CHECKING:
-    from iacforge.verify.pipeline import Verifier
 
 log = logging.getLogger(__name__)
 
@@ -67,8 +64,6 @@ def verify_batched(verifier: Verifier, candidates: Sequence[Candidate],
 def jobs_for(verifier: Verifier, candidates: Sequence[Candidate],
              intents: Sequence[IntentPolicy | None]) -> dict[str, Job]:
     """What to batch, by workspace key: candidates that reach terraform and can be batched."""
-    from iacforge.verify.pipeline import resolve_stages
-
     jobs: dict[str, Job] = {}
     for position, (candidate, intent) in enumerate(zip(candidates, intents, strict=True)):
         stages = resolve_stages(verifier.stages, with_intent=intent is not None)
@@ -89,8 +84,7 @@ def replaying_verifier(verifier: Verifier, recordings: dict[str, Recording]) -> 
     """`verifier` with a terraform that answers from `recordings` where it can."""
     if not recordings:
         return verifier
-    return type(verifier)(verifier.settings, verifier.stages, options=verifier.options,
-                          terraform=replay_terraform(verifier.terraform, recordings))
+    return verifier.replace(terraform=replay_terraform(verifier.terraform, recordings))
 
 
 @dataclass(frozen=True)
@@ -117,7 +111,7 @@ def record(verifier: Verifier, jobs: dict[str, Job], *,
     plan = {m.index for m, job in zip(members, jobs.values(), strict=True) if job.plan}
     members.sort(key=lambda m: m.group_key or ("", 0))  # same provider block, same batch
     batches = split(members, batch_size, verifier.settings.workers)
-    endpoint = _emulator_endpoint() if plan else None
+    endpoint = emulator_endpoint() if plan else None
 
     def run(batch: list[Member]) -> dict[int, Recording]:
         layout = Layout({m.index: m for m in batch})
@@ -166,12 +160,6 @@ def _batchable(candidate: Candidate, tf: Terraform
 
 def _encoded(files: dict[str, str]) -> dict[str, bytes]:
     return {name: text.encode("utf-8", "surrogatepass") for name, text in files.items()}
-
-
-def _emulator_endpoint() -> str:
-    from iacforge.verify.emulator import shared_server
-
-    return shared_server().endpoint
 
 
 class Replay:

@@ -33,7 +33,6 @@ import shutil
 import sqlite3
 import threading
 import warnings
-from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from importlib import metadata
 from pathlib import Path
@@ -187,7 +186,7 @@ class CachedVerifier:
             terraform, provider = tf.version, tf.aws_version
         return CacheKey(
             candidate=candidate.content_hash(),
-            intent="" if intent is None else f"{intent.name}:{intent.content_hash()}",
+            intent=intent_identity(intent),
             stages=stages,
             options=self.verifier.options.key(),
             terraform=terraform,
@@ -223,13 +222,10 @@ class CachedVerifier:
         digest, hit = self.lookup(candidate, intent)
         return hit or self.store(digest, self.verifier.verify(candidate, intent))
 
-    def verify_many(self, candidates: Sequence[Candidate],
-                    intent: IntentPolicy | None = None) -> list[Certificate]:
-        """Verify several candidates in order; only the misses reach the verifier."""
-        found = [self.lookup(c, intent) for c in candidates]
-        todo = [i for i, (_, hit) in enumerate(found) if hit is None]
-        fresh = iter(self.verifier.verify_many([candidates[i] for i in todo], intent))
-        return [hit or self.store(digest, next(fresh)) for digest, hit in found]
+
+def intent_identity(intent: IntentPolicy | None) -> str:
+    """What of a policy a verdict depends on: its name (diagnostics cite it) and its text."""
+    return "" if intent is None else f"{intent.name}:{intent.content_hash()}"
 
 
 @functools.cache  # reading package metadata costs ~10 ms; installs do not change under us

@@ -7,6 +7,7 @@ import time
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from types import ModuleType
+from typing import Any
 
 from iacforge.candidate import Candidate
 from iacforge.certificate import Certificate
@@ -16,6 +17,7 @@ from iacforge.errors import ConfigError, SetupError
 from iacforge.hcl.normalise import normalise
 from iacforge.verify import bounded
 from iacforge.verify.context import StageContext
+from iacforge.verify.emulator import shared_server
 from iacforge.verify.intent_policy import IntentPolicy
 from iacforge.verify.options import VerifierOptions
 from iacforge.verify.sandbox import sandbox_problem
@@ -40,7 +42,15 @@ _READS_PLAN = frozenset({"intent"})
 
 
 def resolve_stages(names: Iterable[str] | None, *, with_intent: bool) -> tuple[str, ...]:
-    """The stages to run, in order: the ones asked for plus everything they need."""
+    """The stages to run, in order: the ones asked for plus everything they need.
+
+    A candidate without an intent policy (`with_intent` False) runs no `intent` stage, asked or
+    not, but still what an asked intent needs: so one batch can mix candidates with and
+    without a policy (see `require_policy` for a batch where none has one).
+
+    >>> resolve_stages(["parse", "intent"], with_intent=False)
+    ('extract', 'parse', 'screen', 'validate', 'plan')
+    """
     asked = set(names) if names is not None else set(DEFAULT_STAGES)
     unknown = asked - STAGES.keys()
     if unknown:
@@ -48,13 +58,25 @@ def resolve_stages(names: Iterable[str] | None, *, with_intent: bool) -> tuple[s
                             f"choose from {', '.join(STAGES)}")
     if names is None and not with_intent:
         asked.discard("intent")
-    if "intent" in asked and not with_intent:
-        raise ConfigError("stage 'intent' needs an intent policy (--intent policy.rego)")
     todo = _with_needs(asked)
+    if not with_intent:
+        todo.discard("intent")
     order = list(STAGES)
     if any(order.index(n) > order.index(_GATE) for n in todo):
         todo = _with_needs(todo | {_GATE})
     return tuple(n for n in STAGES if n in todo)
+
+
+def require_policy(names: Iterable[str] | None,
+                   intents: Iterable[IntentPolicy | None]) -> None:
+    """ConfigError when stage `intent` is asked for and not one candidate has a policy."""
+    if names is not None and "intent" in names and all(i is None for i in intents):
+        raise ConfigError("stage 'intent' needs an intent policy, and no candidate has one")
+
+
+def emulator_endpoint() -> str:
+    """The endpoint of the shared AWS emulator plan runs against (started on first use)."""
+    return shared_server().endpoint
 
 
 def _with_needs(names: Iterable[str]) -> set[str]:
@@ -127,7 +149,7 @@ class Verifier:
                             "error", "unsafe file name", str(exc), rule_id="iacforge/path"),)))
                         continue
                 if name in _EMULATOR_STAGES and ctx.aws_endpoint is None:
-                    ctx.aws_endpoint = self._emulator_endpoint()
+                    ctx.aws_endpoint = emulator_endpoint()
                 results.append(_timed(stage, ctx))
         finally:
             if workspace is not None:
@@ -138,20 +160,20 @@ class Verifier:
             fail_on=self.options.fail_on or (),
         )
 
-    def verify_many(self, candidates: Sequence[Candidate],
-                    intent: IntentPolicy | None = None) -> list[Certificate]:
-        """Verify several candidates against the same intent, in order, in batched runs.
+    def replace(self, **changes: Any) -> Verifier:
+        """A verifier like this one with `settings`, `stages`, `options` or `terraform`
+        changed; the bound terraform (and its prepared provider base) is shared unless
+        `terraform` is given (None: bind a fresh one where it runs).
 
-        Each certificate equals what `verify` gives for that candidate (see verify/batch.py).
+        >>> Verifier(stages=["parse"]).replace(stages=["extract"]).stages
+        ('extract',)
         """
-        return self.verify_each(candidates, [intent] * len(candidates))
-
-    def verify_each(self, candidates: Sequence[Candidate],
-                    intents: Sequence[IntentPolicy | None]) -> list[Certificate]:
-        """Verify several candidates, each against its own intent, in order, in batched runs."""
-        from iacforge.verify.batch import verify_batched
-
-        return verify_batched(self, candidates, intents)
+        fields = {"settings": self.settings, "stages": self.stages, "options": self.options,
+                  "terraform": self._terraform}
+        unknown = changes.keys() - fields.keys()
+        if unknown:
+            raise TypeError(f"Verifier.replace: unknown field(s) {', '.join(sorted(unknown))}")
+        return type(self)(**{**fields, **changes})
 
     def _workspace(self, ctx: StageContext) -> Workspace:
         tf = self.terraform
@@ -162,11 +184,6 @@ class Verifier:
         tf.link(workspace.path)
         ctx.terraform, ctx.workdir = tf, workspace.path
         return workspace
-
-    def _emulator_endpoint(self) -> str:
-        from iacforge.verify.emulator import shared_server
-
-        return shared_server().endpoint
 
 
 def _blocked_by(stage: ModuleType, results: list[StageResult]) -> str | None:

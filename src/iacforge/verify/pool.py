@@ -6,9 +6,11 @@ examples with every stage, the Python process itself used 0.4 % of the CPU time 
 the GIL does. Threads also share one moto server, one provider base and the regorus and
 checkov set-up, where each worker process would start its own (seconds, and ~70 MB each).
 
-Candidates go to workers in chunks (at most one terraform batch, `BATCH_SIZE`, each, and
-split so every worker gets a share), and each chunk is one `Verifier.verify_each` call, which
-verifies it in batched terraform runs. A chunk that raises is verified again one candidate at
+The one path down: `verify_all` (here) → `verify_batched` (batch.py) → `Verifier.verify`
+(pipeline.py), each module importing only the ones below it. Candidates go to workers in
+chunks (at most one terraform batch, `batch_size`, each, and split so every worker gets a
+share), and each chunk is one `verify_batched` call, which verifies it in batched terraform
+runs. A chunk that raises is verified again one candidate at
 a time, and a candidate that raises gets an `error` certificate, so one bad item never fails
 the batch (a SetupError, the machine's fault, still does). Identical candidates (same files
 and intent) are verified once. With a VerdictCache, hits never reach a worker and every
@@ -23,7 +25,6 @@ result is stored as soon as it exists.
 
 from __future__ import annotations
 
-import copy
 import math
 import os
 import sys
@@ -38,10 +39,10 @@ from iacforge.candidate import Candidate
 from iacforge.certificate import Certificate
 from iacforge.diagnostics import Diagnostic, StageResult
 from iacforge.errors import IacforgeError, SetupError
-from iacforge.verify.batch import BATCH_SIZE
-from iacforge.verify.cache import CachedVerifier, VerdictCache, as_cached
+from iacforge.verify.batch import BATCH_SIZE, verify_batched
+from iacforge.verify.cache import CachedVerifier, VerdictCache, as_cached, intent_identity
 from iacforge.verify.intent_policy import IntentPolicy
-from iacforge.verify.pipeline import Verifier, resolve_stages
+from iacforge.verify.pipeline import Verifier, require_policy, resolve_stages
 
 Executor = Literal["local", "ray"]
 _POLL = 0.2
@@ -54,8 +55,8 @@ class Pool(Protocol):
 
     def share(self, verifier: Verifier) -> Any: ...
 
-    def submit(self, shared: Any, candidates: list[Candidate],
-               intents: list[IntentPolicy | None]) -> Future[list[Certificate]]: ...
+    def submit(self, shared: Any, candidates: list[Candidate], intents: list[IntentPolicy | None],
+               batch_size: int = BATCH_SIZE) -> Future[list[Certificate]]: ...
 
     def close(self) -> None: ...
 
@@ -71,8 +72,9 @@ class ThreadPool:
         return verifier
 
     def submit(self, shared: Verifier, candidates: list[Candidate],
-               intents: list[IntentPolicy | None]) -> Future[list[Certificate]]:
-        return self._executor.submit(verify_chunk, shared, candidates, intents)
+               intents: list[IntentPolicy | None],
+               batch_size: int = BATCH_SIZE) -> Future[list[Certificate]]:
+        return self._executor.submit(verify_chunk, shared, candidates, intents, batch_size)
 
     def close(self) -> None:
         self._executor.shutdown(wait=True, cancel_futures=True)
@@ -103,13 +105,12 @@ class RayPool:
     def share(self, verifier: Verifier) -> Any:
         # Workers bind their own terraform (binary, provider base): the driver's may not exist
         # on their machine, so ship the verifier without it.
-        portable = copy.copy(verifier)
-        portable._terraform = None
-        return self._ray.put(portable)
+        return self._ray.put(verifier.replace(terraform=None))
 
     def submit(self, shared: Any, candidates: list[Candidate],
-               intents: list[IntentPolicy | None]) -> Future[list[Certificate]]:
-        return self._task.remote(shared, candidates, intents).future()
+               intents: list[IntentPolicy | None],
+               batch_size: int = BATCH_SIZE) -> Future[list[Certificate]]:
+        return self._task.remote(shared, candidates, intents, batch_size).future()
 
     def close(self) -> None:
         if self._owned:
@@ -127,10 +128,11 @@ def open_pool(executor: Executor = "local", workers: int | None = None,
 
 
 def verify_chunk(verifier: Verifier, candidates: list[Candidate],
-                 intents: list[IntentPolicy | None]) -> list[Certificate]:
+                 intents: list[IntentPolicy | None],
+                 batch_size: int = BATCH_SIZE) -> list[Certificate]:
     """Verify a chunk, each candidate against its intent; what runs on a worker, local or Ray."""
     try:
-        return verifier.verify_each(candidates, intents)
+        return verify_batched(verifier, candidates, intents, batch_size=batch_size)
     except BaseException as exc:
         _reraise_unless_item_failure(exc)
         return [verify_one(verifier, c, i) for c, i in zip(candidates, intents, strict=True)]
@@ -195,6 +197,7 @@ def verify_all(
     progress: bool | None = None,
     timeout: float | None = None,
     abandoned: Callable[[], bool] | None = None,
+    batch_size: int = BATCH_SIZE,
 ) -> list[Certificate]:
     """Certificates for `candidates`, in input order, equal to verifying them one by one.
 
@@ -207,12 +210,12 @@ def verify_all(
         progress: a progress bar on stderr; default: when stderr is a terminal.
         timeout: seconds to wait for the whole batch; TimeoutError after that.
         abandoned: polled while waiting; when it returns True, stop with `Abandoned`.
+        batch_size: most candidates per chunk, and so per terraform run.
     Chunks not started when the wait ends are cancelled; running ones finish and are cached.
     """
     verifier = verifier or Verifier()
     per_item = _per_item(intents, len(candidates))
-    for has_intent in {i is not None for i in per_item}:
-        resolve_stages(verifier.stages, with_intent=has_intent)  # usage errors fail up front
+    require_policy(verifier.stages, per_item)  # a usage error fails up front
     cached = CachedVerifier(verifier, cache) if cache is not None else None
     results: list[Certificate | None] = [None] * len(candidates)
     jobs = _jobs(candidates, per_item, cached, results)
@@ -223,9 +226,9 @@ def verify_all(
         advance(len(candidates) - sum(len(j.positions) for j in jobs))
         shared = active.share(verifier)
         pending: dict[Future[list[Certificate]], list[_Job]] = {}
-        for chunk in _chunks(jobs, active.workers):
+        for chunk in _chunks(jobs, active.workers, batch_size):
             future = active.submit(shared, [j.candidate for j in chunk],
-                                   [j.intent for j in chunk])
+                                   [j.intent for j in chunk], batch_size)
             pending[future] = chunk
             if cached is not None:
                 future.add_done_callback(_store_callback(cached, chunk))
@@ -248,8 +251,7 @@ def _jobs(candidates: Sequence[Candidate], intents: list[IntentPolicy | None],
     """The distinct work left after cache hits, which go straight into `results`."""
     jobs: dict[tuple[str, str], _Job] = {}
     for index, (candidate, intent) in enumerate(zip(candidates, intents, strict=True)):
-        policy = "" if intent is None else f"{intent.name}:{intent.content_hash()}"
-        ident = (candidate.content_hash(), policy)
+        ident = (candidate.content_hash(), intent_identity(intent))
         if ident in jobs:
             jobs[ident].positions.append((index, candidate.source))
             continue
@@ -263,9 +265,9 @@ def _jobs(candidates: Sequence[Candidate], intents: list[IntentPolicy | None],
     return list(jobs.values())
 
 
-def _chunks(jobs: list[_Job], workers: int) -> Iterator[list[_Job]]:
+def _chunks(jobs: list[_Job], workers: int, batch_size: int) -> Iterator[list[_Job]]:
     """Jobs cut so every worker gets a share, and no chunk is larger than one batch run."""
-    size = max(1, min(BATCH_SIZE, math.ceil(len(jobs) / workers)))
+    size = max(1, min(batch_size, math.ceil(len(jobs) / workers)))
     for start in range(0, len(jobs), size):
         yield jobs[start:start + size]
 
