@@ -92,6 +92,20 @@ def test_a_batch_is_answered_in_order_with_certificates_and_rewards(server):
     assert [r["reward"] for r in results] == [0.5, 0.0, 0.0, 0.0]
 
 
+def test_a_batch_mixing_candidates_with_and_without_an_intent_answers_every_one(server):
+    policy = ("package p\n\ndefault is_valid = false\n\n"
+              "is_valid { count(input.planned_values) > 0 }\n")
+    status, body = verify(server.url, {"candidates": [
+        {"files": {"main.tf": BUCKET}}, {"files": {"main.tf": BUCKET}, "intent": None}],
+        "intent": policy, "stages": ["validate", "plan", "intent"]})
+    assert status == 200, body
+    certs = [r["certificate"] for r in body["results"]]
+    assert [[s["stage"] for s in c["stages"]][-2:] for c in certs] == [
+        ["plan", "intent"], ["validate", "plan"]]
+    assert [c["status"] for c in certs] == ["pass", "pass"]
+    assert [r["reward"] for r in body["results"]] == [2.0, 1.0]  # intent adds its share
+
+
 def test_fail_on_decides_whether_checkov_findings_fail_the_status_never_the_reward(server):
     body = {"candidates": [{"files": {"main.tf": BUCKET}}], "stages": ["parse", "security"]}
     answers = [verify(server.url, body | extra)[1]["results"][0]
