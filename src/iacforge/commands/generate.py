@@ -24,7 +24,7 @@ from iacforge.llm.registry import BackendOptions, default_constrain, default_mod
 from iacforge.render.table import render_table
 from iacforge.verify.intent_policy import IntentPolicy
 from iacforge.verify.options import VerifierOptions
-from iacforge.verify.pipeline import Verifier, resolve_stages
+from iacforge.verify.pipeline import Verifier, require_policy, resolve_stages
 
 HELP = "Generate Terraform for an English request, verified and repaired with the certificate."
 
@@ -95,6 +95,7 @@ def execute(args: argparse.Namespace, request: Request, out: Path,
     when given), report, and return the exit code."""
     stages = [s.strip() for s in args.stages.split(",") if s.strip()] if args.stages else None
     resolve_stages(stages, with_intent=request.intent is not None)  # usage errors before loading
+    require_policy(stages, [request.intent])
     config = LoopConfig(args.samples, args.turns, sampling(args))
     verifier = Verifier(Settings.from_env(timeout=args.timeout), stages,
                         options=VerifierOptions(fail_on=args.fail_on))
