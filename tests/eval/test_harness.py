@@ -1,6 +1,8 @@
-"""The harness in-process, with the scripted backend and the in-process stages (no terraform)."""
+"""The harness in-process, with the scripted backend; terraform runs in one test only."""
 
 from __future__ import annotations
+
+import dataclasses
 
 import pytest
 
@@ -131,9 +133,14 @@ def test_a_mutation_keeps_the_files_the_reply_leaves_out(tmp_path):
 
 
 def test_intent_asked_for_is_left_out_for_tasks_without_a_policy(tmp_path):
+    """Not refused, and judged up to what intent needs, in the same batch as tasks with one."""
     config = EvalConfig(stages=("parse", "intent"))
-    _, records = evaluate(tmp_path, ScriptedBackend(reply), config, TASKS[1:])
-    assert [s["stage"] for s in records[0]["certificate"]["stages"]] == ["extract", "parse"]
+    judged = dataclasses.replace(TASKS[1], id="easy-judged", intent="package p\n\n"
+                                 "default is_valid = true\n")
+    _, records = evaluate(tmp_path, ScriptedBackend(reply), config, [TASKS[1], judged])
+    stages = {r["task_id"]: [s["stage"] for s in r["certificate"]["stages"]] for r in records}
+    assert stages["easy"] == ["extract", "parse", "screen", "validate", "plan"]
+    assert stages["easy-judged"] == [*stages["easy"], "intent"]
 
 
 def test_progress_counts_finished_samples(tmp_path):

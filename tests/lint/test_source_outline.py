@@ -1,4 +1,4 @@
-from iacforge.lint._source import outline
+from iacforge.hcl.outline import outline
 
 
 def test_blocks_spans_labels_and_direct_attributes():

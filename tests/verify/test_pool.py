@@ -132,8 +132,6 @@ def test_intents_are_per_candidate_or_shared():
     assert [c.status for c in shared] == [c.status for c in each] == ["pass", "fail"]
     with pytest.raises(IacforgeError, match="1 intents for 2 candidates"):
         verify_all(files, [POLICY], verifier=verifier)
-    with pytest.raises(IacforgeError, match="needs an intent policy"):
-        verify_all(files, verifier=Verifier(Settings(), ["intent"]))
 
 
 def test_a_batch_mixes_candidates_with_and_without_an_intent():

@@ -4,8 +4,8 @@ import json
 
 import pytest
 
+from iacforge.hcl.lexer import calls, tokenize
 from iacforge.hcl.parse import parse_files
-from iacforge.verify.expressions import calls, tokenize
 from iacforge.verify.screen import screen, source_kind
 from iacforge.verify.screen_policy import PACKAGED, PolicyError, ScreenPolicy
 

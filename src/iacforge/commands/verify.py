@@ -17,7 +17,7 @@ from iacforge.render import FORMATTERS, render
 from iacforge.verify.cache import VerdictCache, default_path
 from iacforge.verify.intent_policy import IntentPolicy
 from iacforge.verify.options import INTENT_RULES, REGO_ENGINES, VerifierOptions
-from iacforge.verify.pipeline import Verifier
+from iacforge.verify.pipeline import Verifier, require_policy
 from iacforge.verify.pool import verify_all
 from iacforge.verify.stages import DEFAULT_STAGES, STAGES
 
@@ -87,6 +87,7 @@ def run(args: argparse.Namespace) -> int:
     settings = Settings.from_env(timeout=args.timeout, screen_policy=args.screen_policy,
                                  allow_unsandboxed=args.allow_unsandboxed or None)
     intent = IntentPolicy.from_file(args.intent) if args.intent else None
+    require_policy(args.stages, [intent])
     verifier = Verifier(settings, args.stages, options=VerifierOptions(
         intent_rule=args.intent_rule, rego_engine=args.rego_engine,
         skip_checks=tuple(args.skip_check), fail_on=args.fail_on,

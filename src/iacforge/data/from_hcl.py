@@ -15,6 +15,7 @@ import re
 from typing import Any
 
 from iacforge.data.spec import Body, Raw, Ref, Resource, Spec
+from iacforge.hcl.model import Block
 from iacforge.hcl.parse import parse_files
 from iacforge.hcl.scan import body_items, brace_of, top_level_blocks
 
@@ -37,7 +38,7 @@ def spec_from_files(files: dict[str, str], schema: dict[str, Any]) -> Spec | Non
         if block.kind == "terraform":
             continue
         if block.kind == "provider" and block.labels == ("aws",):
-            found = _first(block.body.get("region"))
+            found = block.attr("region")
             if not isinstance(found, str) or set(block.body) - {"region"}:
                 return None
             region = found
@@ -48,7 +49,7 @@ def spec_from_files(files: dict[str, str], schema: dict[str, Any]) -> Spec | Non
         type_schema = schema[kind].get(block.labels[0])
         if type_schema is None:
             return None
-        body = _body(block.body, type_schema["block"],
+        body = _body(block, block.body, type_schema["block"],
                      sources.get((block.kind, *block.labels), {}))
         if body is None:
             return None
@@ -72,9 +73,10 @@ def _sources(files: dict[str, str]) -> dict[tuple[str, ...], dict[str, str]]:
     return found
 
 
-def _body(raw: dict[str, Any], schema: dict[str, Any],
+def _body(block: Block, raw: dict[str, Any], schema: dict[str, Any],
           sources: dict[str, str] | None = None) -> Body | None:
-    """`sources`: the source text of top-level attributes, for expressions kept as written."""
+    """`raw`: the body of `block` or of a block nested in it; `sources`: the source text of
+    top-level attributes, for expressions kept as written."""
     attributes, nested = schema.get("attributes", {}), schema.get("block_types", {})
     attrs: dict[str, Any] = {}
     blocks: list[tuple[str, Body]] = []
@@ -83,12 +85,12 @@ def _body(raw: dict[str, Any], schema: dict[str, Any],
             inner_schema = nested[name]["block"] if name in nested else _object_schema(
                 attributes[name])
             for item in value if isinstance(value, list) else [value]:
-                inner = _body(item, inner_schema) if isinstance(item, dict) else None
+                inner = _body(block, item, inner_schema) if isinstance(item, dict) else None
                 if inner is None:
                     return None
                 blocks.append((name, inner))
         elif name in attributes:
-            converted = _value(_first(value))
+            converted = _value(block.attr(name, raw))
             if isinstance(converted, Raw):
                 if sources is None or name not in sources:
                     return None  # the parser's text of an expression is not HCL
@@ -113,10 +115,6 @@ def _object_schema(attribute: dict[str, Any]) -> dict[str, Any]:
             and kind[1][0] == "object":
         return {"attributes": {k: {"optional": True} for k in kind[1][1]}}
     return {"attributes": {}}
-
-
-def _first(value: Any) -> Any:
-    return value[0] if isinstance(value, list) and len(value) == 1 else value
 
 
 def _value(value: Any) -> Any:

@@ -38,6 +38,23 @@ class Block:
     start_line: int | None = None
     end_line: int | None = None
 
+    def attr(self, name: str, body: dict[str, Any] | None = None) -> Any:
+        """The value of attribute `name` in this block's body (or in `body`, a nested block
+        of it), None when absent: the one place the parser's wrapping is undone. The HCL
+        parser wraps each value of a `.tf` file in a one-element list; `.tf.json` values come
+        as written, so a JSON one-element list stays a list.
+
+        >>> tf = Block("output", ("o",), {"value": [["a"]], "n": [{"x": [1]}]}, "main.tf")
+        >>> tf.attr("value"), tf.attr("x", tf.attr("n")), tf.attr("missing")
+        (['a'], 1, None)
+        >>> Block("output", ("o",), {"value": ["a"]}, "main.tf.json").attr("value")
+        ['a']
+        """
+        value = (self.body if body is None else body).get(name)
+        if isinstance(value, list) and len(value) == 1 and not self.file.endswith(".json"):
+            return value[0]
+        return value
+
     @property
     def address(self) -> str:
         """The Terraform address: `aws_s3_bucket.logs`, `data.aws_ami.x`, `var.region`, …"""

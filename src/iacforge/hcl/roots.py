@@ -92,8 +92,7 @@ def _local_calls(directory: Path, texts: dict[Path, str]) -> set[Path]:
         return set()
     found = set()
     for block in model.of_kind("module"):
-        source = block.body.get("source")
-        source = source[0] if isinstance(source, list) and source else source
+        source = block.attr("source")
         if isinstance(source, str) and source.startswith(("./", "../")):
             found.add(Path(os.path.normpath(directory / source)))
     return found

@@ -3,7 +3,8 @@
 python-hcl2 and its checkov fork give values, not source spans, and have no writer; to remove
 an argument from a provider block while keeping every other byte (and so every line number
 the user sees in diagnostics) we need spans. This small scanner finds them: it understands
-strings with `${}` nesting, heredocs and all three comment styles, and nothing more.
+strings with `${}` nesting, heredocs (the lexer's rule, `hcl.lexer.HEREDOC`) and all three
+comment styles, and nothing more.
 """
 
 from __future__ import annotations
@@ -11,10 +12,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from iacforge.hcl.lexer import HEREDOC, heredoc_end
+
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
-#: A heredoc's opening: `<<` or `<<-`, an identifier (HCL's: `-` allowed after the first
-#: character, as in `EOT-1`), and the end of the line, LF or CRLF (terraform takes both).
-HEREDOC = re.compile(r"<<-?([A-Za-z_][A-Za-z0-9_-]*)\r?\n")
 
 
 @dataclass(frozen=True)
@@ -61,11 +61,6 @@ def _skip_string(text: str, i: int) -> int:
         else:
             i += 1
     return i
-
-
-def heredoc_end(marker: str) -> re.Pattern[str]:
-    """The line that closes a heredoc opened with `marker` (indented or not, LF or CRLF)."""
-    return re.compile(rf"^[ \t]*{re.escape(marker)}[ \t]*\r?$", re.M)
 
 
 def _end_of_heredoc(text: str, opening: re.Match[str]) -> int:

@@ -2,16 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from iacforge.hcl.model import Block, TerraformModel
-from iacforge.lint._source import SourceBlock, outline
-
-
-def attribute(body: dict[str, Any], name: str) -> Any:
-    """An attribute's value; HCL values come wrapped in a one-element list, JSON ones bare."""
-    value = body.get(name)
-    return value[0] if isinstance(value, list) and len(value) == 1 else value
+from iacforge.hcl.outline import SourceBlock, outline
 
 
 def source_block(model: TerraformModel, block: Block) -> SourceBlock | None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from iacforge.diagnostics import Diagnostic
 from iacforge.hcl.model import TerraformModel
-from iacforge.lint._source import outline
+from iacforge.hcl.outline import outline
 
 ID = "terraform_deprecated_interpolation"
 SENTENCE = "Ensure no expression is wrapped in an interpolation-only string."

@@ -12,7 +12,7 @@ from typing import Any
 
 from iacforge.diagnostics import Diagnostic
 from iacforge.hcl.model import Block, TerraformModel
-from iacforge.lint._blocks import attribute, block_line
+from iacforge.lint._blocks import block_line
 
 ID = "terraform_required_providers"
 SENTENCE = "Ensure every provider used has a version constraint in required_providers."
@@ -51,7 +51,7 @@ def _provider_of(block: Block) -> str | None:
     if block.kind == "provider" and block.labels:
         return block.labels[0]
     if block.kind in ("resource", "data", "ephemeral") and block.labels:
-        explicit = attribute(block.body, "provider")
+        explicit = block.attr("provider")
         if isinstance(explicit, str) and explicit:
             return explicit.removeprefix("${").removesuffix("}").split(".")[0]
         return block.labels[0].split("_", 1)[0]
@@ -65,12 +65,11 @@ def _versioned(model: TerraformModel) -> set[str]:
         entries = block.body.get("required_providers") or []
         for entry in entries if isinstance(entries, list) else [entries]:
             if isinstance(entry, dict):
-                names |= {name for name, spec in entry.items() if _has_version(spec)}
+                names |= {name for name in entry if _has_version(block, block.attr(name, entry))}
     return names
 
 
-def _has_version(spec: Any) -> bool:
-    spec = spec[0] if isinstance(spec, list) and len(spec) == 1 else spec
+def _has_version(block: Block, spec: Any) -> bool:
     if isinstance(spec, str):  # the pre-0.13 shorthand: aws = "~> 5.0"
         return bool(spec.strip())
-    return isinstance(spec, dict) and bool(attribute(spec, "version"))
+    return isinstance(spec, dict) and bool(block.attr("version", spec))

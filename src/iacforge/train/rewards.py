@@ -122,10 +122,7 @@ class VerifierReward:
         """One batch, candidates with and without a policy together (a candidate without
         one runs no intent stage)."""
         start = time.monotonic()
-        stages = self.stages
-        if all(i is None for i in intents):  # `intent` alone in a batch without any policy
-            stages = tuple(s for s in stages if s != "intent")
-        done = self._verify(list(candidates), list(intents), stages)
+        done = self._verify(list(candidates), list(intents), self.stages)
         batch = StageCounts()
         batch.add(done, intents)
         batch.seconds = time.monotonic() - start

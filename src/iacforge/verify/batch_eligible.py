@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import re
 
-from iacforge.hcl.model import TerraformModel
+from iacforge.hcl.model import Block, TerraformModel
 from iacforge.verify.batch_layout import literal_flag
 
 _TOP_LEVEL_TF = re.compile(r"^[^/]+\.tf(\.json)?$")
@@ -38,7 +38,7 @@ def root_only(files: dict[str, str], model: TerraformModel) -> str | None:
         if not _TOP_LEVEL_TF.match(name) or _OVERRIDE.search(name):
             return f"file {name!r} is not a plain top-level .tf file"
     for block in model.blocks:
-        reason = _block_reason(block.kind, block.labels, block.body)
+        reason = _block_reason(block)
         if reason:
             return reason
     if any(_PATHS.search(text) for text in files.values()):
@@ -47,7 +47,8 @@ def root_only(files: dict[str, str], model: TerraformModel) -> str | None:
     return f"output {secret!r} shows a sensitive value" if secret else None
 
 
-def _block_reason(kind: str, labels: tuple[str, ...], body: dict) -> str | None:
+def _block_reason(block: Block) -> str | None:
+    kind, labels, body = block.kind, block.labels, block.body
     name = labels[0] if labels else kind
     if kind in _ROOT_ONLY:
         return f"{kind} blocks"
@@ -55,7 +56,7 @@ def _block_reason(kind: str, labels: tuple[str, ...], body: dict) -> str | None:
                                or "ephemeral" in body):
         return f"variable {name!r} has no default, validation rules, or is ephemeral"
     if kind == "output" and ("ephemeral" in body or (
-            "sensitive" in body and literal_flag(body["sensitive"]) is None)):
+            "sensitive" in body and literal_flag(block.attr("sensitive")) is None)):
         return f"output {name!r} is ephemeral or not literally sensitive"
     if kind == "data" and name == "terraform_remote_state":
         return "terraform_remote_state"
@@ -67,7 +68,7 @@ def _block_reason(kind: str, labels: tuple[str, ...], body: dict) -> str | None:
 def _sensitive_output(model: TerraformModel) -> str | None:
     """An output not marked sensitive whose value may carry a sensitive mark at validate."""
     tainted = {f"var.{b.labels[0]}" for b in model.of_kind("variable")
-               if b.labels and literal_flag(b.body.get("sensitive")) is not False
+               if b.labels and literal_flag(b.attr("sensitive")) is not False
                and "sensitive" in b.body}
     locals_ = {f"local.{name}": repr(value) for b in model.of_kind("locals")
                for name, value in b.body.items()}
@@ -79,7 +80,7 @@ def _sensitive_output(model: TerraformModel) -> str | None:
                 tainted.add(name)
                 grew = True
     for block in model.of_kind("output"):
-        if literal_flag(block.body.get("sensitive")) is not True and \
+        if literal_flag(block.attr("sensitive")) is not True and \
                 _carries(repr(block.body.get("value")), tainted):
             return block.labels[0] if block.labels else "?"
     return None

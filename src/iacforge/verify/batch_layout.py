@@ -221,7 +221,7 @@ def root_output_name(index: int, name: str) -> str:
 
 def make_member(index: int, files: dict[str, str], model: TerraformModel) -> Member:
     """A member from normalised files and the candidate's model, hoisting what can be hoisted."""
-    outputs = {b.labels[0]: literal_flag(b.body.get("sensitive")) is True
+    outputs = {b.labels[0]: literal_flag(b.attr("sensitive")) is True
                for b in model.of_kind("output") if b.labels}
     variables = tuple(b.labels[0] for b in model.of_kind("variable") if b.labels)
     found = _hoistable(files, model)
@@ -275,16 +275,11 @@ def _constant(value: object) -> bool:
     return True
 
 
-def _first(value: object) -> object:
-    return value[0] if isinstance(value, list) and len(value) == 1 else value
-
-
 def literal_flag(value: object) -> bool | None:
     """A literal boolean attribute value, or None (absent, or an expression).
 
-    The parser wraps HCL values in one-element lists; JSON values come bare.
+    `value` as `Block.attr` gives it.
     """
-    value = _first(value)
     return value if isinstance(value, bool) else None
 
 

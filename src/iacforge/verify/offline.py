@@ -9,10 +9,6 @@ from iacforge.hcl.model import TerraformModel
 OFFLINE_PROVIDERS = frozenset({"aws", "terraform"})
 
 
-def _first(value: object) -> object:
-    return value[0] if isinstance(value, list) and value else value
-
-
 def used_providers(model: TerraformModel) -> dict[str, str]:
     """Provider local name → the address of the first block that uses it."""
     used: dict[str, str] = {}
@@ -45,7 +41,7 @@ def offline_gaps(model: TerraformModel) -> list[Diagnostic]:
                 f"only hashicorp/aws is mirrored; the verifier cannot judge code that needs "
                 f"the {name!r} provider", address=address, rule_id="iacforge/offline-provider"))
     for block in model.of_kind("module"):
-        source = str(_first(block.body.get("source", "")))
+        source = str(block.attr("source") or "")
         if not is_local_source(source):
             gaps.append(Diagnostic(
                 "error", "remote module not fetched",

@@ -42,7 +42,7 @@ from iacforge.errors import IacforgeError, SetupError
 from iacforge.verify.batch import BATCH_SIZE, verify_batched
 from iacforge.verify.cache import CachedVerifier, VerdictCache, as_cached, intent_identity
 from iacforge.verify.intent_policy import IntentPolicy
-from iacforge.verify.pipeline import Verifier, require_policy, resolve_stages
+from iacforge.verify.pipeline import Verifier, resolve_stages
 
 Executor = Literal["local", "ray"]
 _POLL = 0.2
@@ -215,7 +215,6 @@ def verify_all(
     """
     verifier = verifier or Verifier()
     per_item = _per_item(intents, len(candidates))
-    require_policy(verifier.stages, per_item)  # a usage error fails up front
     cached = CachedVerifier(verifier, cache) if cache is not None else None
     results: list[Certificate | None] = [None] * len(candidates)
     jobs = _jobs(candidates, per_item, cached, results)

@@ -28,13 +28,12 @@ from dataclasses import replace
 from typing import Any
 
 from iacforge.diagnostics import Diagnostic
+from iacforge.hcl.lexer import Call, Token, calls, decode, line_of, tokenize
 from iacforge.hcl.model import Block, TerraformModel
-from iacforge.verify.expressions import Call, Token, calls, decode, line_of, tokenize
 from iacforge.verify.screen_fold import fold
 from iacforge.verify.screen_locate import (
     Source,
     address_at,
-    attribute_value,
     entries,
     line_in_block,
     literal,
@@ -42,7 +41,6 @@ from iacforge.verify.screen_locate import (
     sources,
     tokens_of,
     typed_blocks,
-    unwrap,
     written,
 )
 from iacforge.verify.screen_paths import HOST_PATH, path_problem, reference_at
@@ -108,7 +106,7 @@ def _structure(model: TerraformModel, policy: ScreenPolicy,
         yield from _provisioners(model, block, block.body, policy)
     for block in model.of_kind("module"):
         yield from _count(model, block, block.body, policy, resolve)
-        source = decode(str(attribute_value(block, "source")))
+        source = decode(str(block.attr("source")))
         kind = source_kind(source, block.file)
         if kind not in policy.allowed_module_sources:
             yield _finding("module-source", f"module source {source!r} ({kind}) is not allowed",
@@ -139,7 +137,7 @@ def _provider_uses(model: TerraformModel) -> Iterator[tuple[str, str, Block, str
     """(local name, source type or "", block, where-pattern) for every provider in use."""
     for kind, type_, block, body in typed_blocks(model):
         yield type_.split("_", 1)[0], "", block, rf'{kind}\W+{re.escape(type_)}\b|"{type_}"'
-        meta = unwrap(body.get("provider"))
+        meta = block.attr("provider", body)
         if isinstance(meta, str):
             yield root_name(decode(meta)), "", block, r"\bprovider\b"
     for block in model.of_kind("provider"):
@@ -147,14 +145,15 @@ def _provider_uses(model: TerraformModel) -> Iterator[tuple[str, str, Block, str
             yield decode(block.labels[0]), "", block, r"\bprovider\b"
     for block in model.of_kind("module"):
         for mapping in entries(block.body.get("providers")):
-            for value in mapping.values():
-                yield root_name(decode(str(unwrap(value)))), "", block, r"\bproviders\b"
+            for key in mapping:
+                yield (root_name(decode(str(block.attr(key, mapping)))), "", block,
+                       r"\bproviders\b")
     for block in model.of_kind("terraform"):
         for required in entries(block.body.get("required_providers")):
-            for name, spec in required.items():
-                source = unwrap(spec)
-                source = source.get("source", "") if isinstance(source, dict) else source
-                yield (decode(name), decode(str(unwrap(source) or "")).rsplit("/", 1)[-1].lower(),
+            for name in required:
+                source = block.attr(name, required)
+                source = block.attr("source", source) if isinstance(source, dict) else source
+                yield (decode(name), decode(str(source or "")).rsplit("/", 1)[-1].lower(),
                        block, rf'"?\b{re.escape(name)}"?\s*[=:]')
 
 
@@ -176,7 +175,7 @@ def _arguments(model: TerraformModel, block: Block, type_: str, body: dict,
     for rule, why in policy.denied_arguments.items():
         target, _, wanted = rule.partition("=")
         kind, _, argument = target.partition(".")
-        value = attribute_value(block, argument, body) if kind == type_ else None
+        value = block.attr(argument, body) if kind == type_ else None
         value = decode(value) if isinstance(value, str) else value
         if value is None or (wanted and str(value).lower() != wanted.lower()):
             continue
@@ -188,7 +187,7 @@ def _arguments(model: TerraformModel, block: Block, type_: str, body: dict,
 def _path_arguments(model: TerraformModel, block: Block, type_: str, body: dict,
                     policy: ScreenPolicy, resolve: Resolve) -> Iterator[Diagnostic]:
     for argument in policy.path_arguments.get(type_, ()):
-        value = attribute_value(block, argument, body)
+        value = block.attr(argument, body)
         problem = isinstance(value, str) and path_problem(
             tokenize(value, template=True), _with_block_each(resolve, model, block, body),
             policy.path_calls)
@@ -201,7 +200,7 @@ def _path_arguments(model: TerraformModel, block: Block, type_: str, body: dict,
 def _count(model: TerraformModel, block: Block, body: dict, policy: ScreenPolicy,
            resolve: Resolve) -> Iterator[Diagnostic]:
     for argument in ("count", "for_each"):
-        value = attribute_value(block, argument, body)
+        value = block.attr(argument, body)
         problem = value is not None and _size_problem(argument, value, policy.limits, resolve)
         if problem:
             yield _finding("count", problem, "a runaway count exhausts memory and time",
@@ -262,7 +261,7 @@ def _backend(model: TerraformModel, block: Block, backend: str, config: Any,
     # that point at host files all the same (`backend.local`: path, workspace_dir)
     for entry in entries(config):
         for key in policy.path_arguments.get(f"backend.{backend}", ()):
-            value = unwrap(entry.get(key))
+            value = block.attr(key, entry)
             problem = isinstance(value, str) and path_problem(
                 tokenize(value, template=True), resolve, policy.path_calls)
             if problem:

@@ -12,7 +12,7 @@ import math
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from iacforge.verify.expressions import Token, tokenize
+from iacforge.hcl.lexer import Token, tokenize
 from iacforge.verify.screen_locate import Source
 
 Resolve = Callable[[str, str], Any]

@@ -14,9 +14,9 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from iacforge.hcl.lexer import Span, Token, decode, line_of, tokenize, top_level
 from iacforge.hcl.model import Block, TerraformModel
 from iacforge.hcl.scan import Item, body_items, brace_of, top_level_blocks
-from iacforge.verify.expressions import Span, Token, decode, line_of, tokenize, top_level
 
 _TYPED = ("resource", "data", "ephemeral")
 
@@ -90,17 +90,6 @@ def entries(value: Any) -> list[dict]:
     return [item for item in items if isinstance(item, dict)]
 
 
-def unwrap(value: Any) -> Any:
-    """The value inside a one-element list (how the HCL parser wraps attributes)."""
-    return value[0] if isinstance(value, list) and len(value) == 1 else value
-
-
-def attribute_value(block: Block, key: str, body: dict | None = None) -> Any:
-    """An attribute's value; the HCL parser wraps each in a one-element list, JSON does not."""
-    value = (block.body if body is None else body).get(key)
-    return unwrap(value) if block.file.endswith(".tf") else value
-
-
 def root_name(expression: str) -> str:
     """The first name of a reference: `null` for `${null.foo}` or `null.foo`."""
     match = re.match(r"^\$?\{?\s*([A-Za-z_][\w-]*)", expression)
@@ -153,7 +142,7 @@ class Source:
 def written(model: TerraformModel, block: Block, key: str, body: dict | None = None) -> Any:
     """An attribute's expression as written (a Source) for a top-level .tf block's own
     attribute, else its parsed value."""
-    value = attribute_value(block, key, body)
+    value = block.attr(key, body)
     if value is None or body not in (None, block.body) or not block.file.endswith(".tf"):
         return value
     text = model.files.get(block.file, "")

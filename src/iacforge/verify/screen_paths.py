@@ -14,7 +14,7 @@ import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from iacforge.verify.expressions import Token, decode
+from iacforge.hcl.lexer import Token, decode
 from iacforge.verify.screen_locate import Source, literal, tokens_of
 
 HOST_PATH = re.compile(r"^\s*(?:/|~|[A-Za-z]:[\\/]|\\\\)")

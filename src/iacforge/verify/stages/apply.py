@@ -81,7 +81,7 @@ def override(model: TerraformModel) -> str:
     """
     blocks = [f'provider "aws" {{\n  max_retries = {MAX_RETRIES}\n}}\n']
     for block in model.of_kind("provider"):
-        alias = _scalar(block.body.get("alias"))
+        alias = block.attr("alias")
         if block.labels[:1] == ("aws",) and isinstance(alias, str):
             blocks.append(f'provider "aws" {{\n  alias       = {json.dumps(alias)}\n'
                           f"  max_retries = {MAX_RETRIES}\n}}\n")
@@ -172,11 +172,6 @@ def _blame(diag: Diagnostic) -> Diagnostic:
                           "another candidate's run holds this S3 bucket name in the shared "
                           f"emulator (a teardown that failed): {diag.summary}", **where)
     return diag
-
-
-def _scalar(value: object) -> object:
-    """A parsed attribute's value: checkov's hcl2 wraps HCL values in one-element lists."""
-    return value[0] if isinstance(value, list) and len(value) == 1 else value
 
 
 def _timed_out(command: str, timeout: float) -> Diagnostic:

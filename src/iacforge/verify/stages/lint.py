@@ -21,8 +21,8 @@ from typing import Any
 
 from iacforge.diagnostics import Diagnostic, StageResult
 from iacforge.hcl.model import TerraformModel
+from iacforge.hcl.outline import outline
 from iacforge.lint import RULES, lint
-from iacforge.lint._source import outline
 from iacforge.verify.context import StageContext
 from iacforge.verify.sandbox import sandbox_runner
 from iacforge.verify.workspace import UnsafePath, Workspace

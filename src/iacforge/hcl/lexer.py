@@ -1,10 +1,14 @@
-"""Tokens of HCL's native syntax and templates, with offsets: enough to screen expressions.
+"""The one HCL lexer: tokens of HCL's native syntax and templates, with offsets.
 
 The parser gives values, not positions, and re-renders expressions; the screen needs the
-function calls, string pieces, numbers and nesting depth as they are written, and where. This
-lexer knows comments, quoted templates with `${…}` / `%{…}` (and their `$${` / `%%{` escapes),
-heredocs, and brackets; nothing more. It never raises: whatever it does not understand
-becomes a one-character punctuation token.
+function calls, string pieces, numbers and nesting depth as they are written, lint needs where
+blocks and attributes are (`hcl.outline`), and the normaliser needs spans (`hcl.scan`, which
+shares the heredoc rule defined here). This lexer knows comments, quoted templates with
+`${…}` / `%{…}` (and their `$${` / `%%{` escapes), heredocs, and brackets; nothing more. It
+never raises: whatever it does not understand becomes a one-character punctuation token.
+
+>>> [(t.kind, t.text) for t in tokenize('a = <<-EOT\\r\\n  }\\r\\n  EOT\\r\\n')][2:]
+[('open', '<<-EOT\\r\\n'), ('text', '  }\\r\\n'), ('close', '  EOT\\r\\n')]
 """
 
 from __future__ import annotations
@@ -13,7 +17,16 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from iacforge.hcl.scan import HEREDOC as _HEREDOC
+#: A heredoc's opening, as terraform reads it: `<<` or `<<-`, an identifier (HCL's: `-`
+#: allowed after the first character, as in `EOT-1`), and at once the end of the line, LF or
+#: CRLF. A blank after the marker makes it no heredoc (terraform refuses the file).
+HEREDOC = re.compile(r"<<-?([A-Za-z_][A-Za-z0-9_-]*)\r?\n")
+
+
+def heredoc_end(marker: str) -> re.Pattern[str]:
+    """The line that closes a heredoc opened with `marker` (indented or not, LF or CRLF)."""
+    return re.compile(rf"^[ \t]*{re.escape(marker)}[ \t]*\r?$", re.M)
+
 
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
 _NUMBER = re.compile(r"\d+(?:\.\d+)?(?:[eE][+-]?\d+)?")
@@ -81,7 +94,7 @@ class _Lexer:
             self.emit("open", c, i)
             self.stack.append(_QUOTED)
             return i + 1
-        for pattern, kind in ((_HEREDOC, "open"), (_IDENT, "ident"), (_NUMBER, "number")):
+        for pattern, kind in ((HEREDOC, "open"), (_IDENT, "ident"), (_NUMBER, "number")):
             match = pattern.match(text, i)
             if match:
                 self.emit(kind, match.group(), i)
