@@ -202,7 +202,8 @@ def verify_all(
     """Certificates for `candidates`, in input order, equal to verifying them one by one.
 
     Args:
-        intents: one policy for all, or one per candidate (None where there is none).
+        intents: one policy for all, or one per candidate (None where there is none: such a
+            candidate runs no `intent` stage, but what an asked intent needs).
         verifier: the stages and options (default: `Verifier()`).
         executor, workers, ray_address: the pool to open, unless `pool` is given (and kept).
         cache: answer repeated candidates from it and store new verdicts in it; what a miss
