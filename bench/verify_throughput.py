@@ -14,6 +14,11 @@ fails, or plan passes and the intent passes / fails / is absent.
     python bench/verify_throughput.py [--naive-workers 1] [--batch-size 32] [--iacforge-only]
                                       [--executor local|ray]
 
+After iacforge's run, a breakdown goes to stderr: wall time of its phases (batched terraform
+runs, then the stages of every candidate), and the summed wall time and count of each kind
+of terraform command and of each bounded in-process step (summed over threads, so they may
+add up to more than the phase that ran them).
+
 `--executor ray` verifies through `verify_all` on a local Ray of the same cores (each Ray worker
 batches its chunk); it needs Ray, which `scripts/setup` does not install (see README).
 
@@ -24,12 +29,15 @@ Progress goes to stderr; the last line of stdout is
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import logging
 import sys
 import tempfile
+import threading
 import time
-from collections.abc import Iterator
+from collections import defaultdict
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -37,7 +45,7 @@ from iacforge.candidate import Candidate
 from iacforge.certificate import Certificate
 from iacforge.config import Settings
 from iacforge.hcl.normalise import normalise
-from iacforge.verify import batch
+from iacforge.verify import batch, bounded, terraform
 from iacforge.verify.emulator import aws_env, shared_server
 from iacforge.verify.intent_policy import IntentPolicy
 from iacforge.verify.pipeline import Verifier
@@ -245,6 +253,45 @@ def iacforge_verdict(cert: Certificate) -> str:
     return {"pass": "intent-pass", "fail": "intent-fail"}.get(intent.status, "intent-error")
 
 
+class Breakdown:
+    """Wall time and count per named part of iacforge's run, summed over threads."""
+
+    def __init__(self) -> None:
+        self.parts: dict[str, list[float]] = defaultdict(lambda: [0.0, 0])
+        self._lock = threading.Lock()
+
+    def add(self, name: str, seconds: float) -> None:
+        with self._lock:
+            self.parts[name][0] += seconds
+            self.parts[name][1] += 1
+
+    def timed(self, fn: Callable, name: Callable[..., str]) -> Callable:
+        """`fn`, adding each call's wall time under `name(*args)`."""
+        @functools.wraps(fn)
+        def wrapper(*args: object, **kwargs: object) -> object:
+            start = time.monotonic()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                self.add(name(*args), time.monotonic() - start)
+        return wrapper
+
+    def install(self) -> None:
+        """Time terraform runs (by subcommand), bounded steps (by stage) and the batch phases."""
+        tf = terraform.Terraform
+        tf._sandboxed = self.timed(tf._sandboxed, lambda _self, argv, *a: f"terraform {argv[1]}")
+        bounded.run = self.timed(bounded.run, lambda fn, *args: "bounded " + (
+            args[0] if args and isinstance(args[0], str) else fn.__name__))
+        batch.record = self.timed(batch.record, lambda *a: "phase: batched terraform runs")
+        batch.jobs_for = self.timed(batch.jobs_for, lambda *a: "phase: choose what to batch")
+
+    def table(self, total: float) -> str:
+        rows = [f"  {name:<34} {seconds:7.1f} s {count:5d}x"
+                for name, (seconds, count) in sorted(self.parts.items())]
+        return "\n".join(["breakdown (wall seconds, calls):", *rows,
+                          f"  {'phase: total':<34} {total:7.1f} s"])
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--naive-workers", type=int, default=1,
@@ -258,6 +305,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
     items = list(corpus())
+    breakdown = Breakdown()
+    breakdown.install()
     settings = Settings.from_env()
     verifier = Verifier(settings)
     tf = verifier.terraform
@@ -278,6 +327,7 @@ def main(argv: list[str] | None = None) -> int:
         certs = batch.verify_batched(verifier, candidates, intents, batch_size=args.batch_size)
     iacforge_s = time.monotonic() - start
     print(f"iacforge ({args.executor}): {iacforge_s:.1f} s", file=sys.stderr)
+    print(breakdown.table(iacforge_s), file=sys.stderr)
     if args.iacforge_only:
         return 0
 

@@ -35,7 +35,7 @@ def test_a_program_in_the_sandbox_reaches_no_listener_while_outside_it_would(
 def test_only_the_emulators_port_is_carried_in(terraform, listener, tmp_path):
     moto = shared_server()
     code = ("import socket, sys, urllib.request\n"
-            "print(urllib.request.urlopen(sys.argv[1] + '/moto-api/').status)\n" + DIAL)
+            "print(urllib.request.urlopen(sys.argv[1] + '/').status)\n" + DIAL)
     env = {"PATH": "/usr/bin:/bin", **aws_env(moto.endpoint, "us-east-1")}
     out = terraform.sandbox(["python3", "-c", code, moto.endpoint, str(listener.port)],
                             cwd=tmp_path, env=env, timeout=30)

@@ -28,6 +28,7 @@ from iacforge.verify.emulator import (
     merged_catalogue,
     shared_server,
 )
+from iacforge.verify.moto_guard import TOKEN_ENV
 
 REGION = "us-east-1"
 JAMMY = "ubuntu/images/hvm-ssd/ubuntu-jammy-22.04-amd64-server-*"
@@ -105,7 +106,7 @@ def test_child_gets_a_clean_env(monkeypatch):
     with MotoServer() as server:
         raw = Path(f"/proc/{server.pid}/environ").read_bytes().split(b"\0")
     env = dict(item.decode().split("=", 1) for item in raw if item)
-    assert set(env) == {"PATH", "HOME", "LANG", "MOTO_AMIS_PATH", "MOTO_PORT"}
+    assert set(env) == {"PATH", "HOME", "LANG", "MOTO_AMIS_PATH", "MOTO_PORT", TOKEN_ENV}
     assert env["HOME"] != os.environ.get("HOME")
 
 

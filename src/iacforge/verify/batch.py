@@ -32,9 +32,11 @@ from pathlib import Path, PurePosixPath
 
 from iacforge.candidate import Candidate
 from iacforge.certificate import Certificate
+from iacforge.errors import IacforgeError
 from iacforge.hcl.model import TerraformModel
 from iacforge.hcl.normalise import normalise
 from iacforge.hcl.parse import parse_files
+from iacforge.verify import bounded
 from iacforge.verify.batch_eligible import root_only
 from iacforge.verify.batch_layout import Layout, Member, files_key, make_member
 from iacforge.verify.batch_run import BatchRun, Recording
@@ -69,7 +71,7 @@ def jobs_for(verifier: Verifier, candidates: Sequence[Candidate],
         stages = resolve_stages(verifier.stages, with_intent=intent is not None)
         if "validate" not in stages:
             continue
-        found = _batchable(candidate, verifier.terraform)
+        found = _batchable(candidate, verifier.terraform, verifier.settings.timeout)
         if isinstance(found, str):
             log.info("verifying %s one by one: %s", candidate.source or "a candidate", found)
             continue
@@ -138,12 +140,18 @@ def split(members: list[Member], batch_size: int, workers: int) -> list[list[Mem
     return [members[a:b] for a, b in itertools.pairwise(bounds) if b > a]
 
 
-def _batchable(candidate: Candidate, tf: Terraform
+def _batchable(candidate: Candidate, tf: Terraform, timeout: float
                ) -> tuple[dict[str, str], TerraformModel] | str:
-    """The normalised files and model of a candidate the batch can take, or why it cannot."""
+    """The normalised files and model of a candidate the batch can take, or why it cannot.
+
+    The candidate is parsed in a bounded worker (a hostile file must not hang this process).
+    """
     if candidate.problems or not candidate.files:
         return "it has no readable Terraform files"
-    model = parse_files(candidate.files).model
+    try:
+        model = bounded.run(parse_files, candidate.files, timeout=timeout).model
+    except IacforgeError as exc:  # bounds exceeded, or the parser failed: one by one
+        return f"it could not be parsed within bounds: {exc}"
     if model is None:
         return "it does not parse"
     try:

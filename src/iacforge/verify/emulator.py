@@ -10,7 +10,9 @@ holds only loopback, and it listens on a unix socket, which a `relay.Gateway` ma
 loopback port. Whatever a candidate asks of it (an SNS subscription to an http endpoint, an
 EventBridge API destination, a Lambda to invoke) it can reach no address at all, by
 construction rather than by a list of refused forms. Each candidate run has an emulated
-account of its own (`new_account_id`), so no run sees another's resources.
+account of its own (`new_account_id`), so no run sees another's resources; and moto's control
+API (`/moto-api/*`, which could dump every account) and its account-picking header answer only
+requests that carry this server's token (`moto_guard.py`), which only the verifier holds.
 """
 
 from __future__ import annotations
@@ -45,6 +47,7 @@ from xml.etree import ElementTree
 
 from iacforge.errors import SetupError
 from iacforge.verify import relay, sandbox
+from iacforge.verify.moto_guard import CONTROL_HEADER, TOKEN_ENV
 from iacforge.verify.workspace import scratch_dir
 
 #: Our additions to moto's AMI catalogue (made-up ids, plausible names and dates).
@@ -57,6 +60,9 @@ _NAME_DATE = re.compile(r"(20\d\d)\.?([01]\d)\.?([0-3]\d)")
 _UNDATED = "2017-01-01T00:00:00.000Z"
 _PR_SET_PDEATHSIG = 1
 _PORT_ATTEMPTS = 3
+#: moto's server behind the guard of its control API; run as a file in isolated mode (stdlib
+#: and moto only), as the sandbox has no PYTHONPATH and the script's folder must not shadow.
+_LAUNCHER = ["-I", str(Path(__file__).with_name("moto_guard.py"))]
 #: The server's limits in the sandbox: no CPU budget (it lives as long as we do), many threads.
 _LIMITS = sandbox.Limits(cpu_seconds=None, processes=4096)
 # Requests to our own loopback server must never go through a host proxy (HTTP_PROXY & co.).
@@ -81,6 +87,8 @@ class MotoServer:
         self._proc: subprocess.Popen[bytes] | None = None
         self._tmp: Path | None = None
         self._owner = os.getpid()
+        #: Opens moto's control API (`/moto-api/*`) to the verifier, and to nobody else.
+        self._token = secrets.token_urlsafe(32)
         #: Set to let the thread that spawned the server end (see `_spawn`).
         self._release = threading.Event()
 
@@ -123,7 +131,7 @@ class MotoServer:
                 self._spawn(amis, self._sandboxed(f"unix://{self._gateway.path}"))
             else:
                 self.port = _free_port()
-                self._spawn(amis, [sys.executable, "-m", "moto.server", "-H", _HOST,
+                self._spawn(amis, [sys.executable, *_LAUNCHER, "-H", _HOST,
                                    "-p", str(self.port)])
             if self._wait_ready():
                 return self
@@ -133,11 +141,16 @@ class MotoServer:
 
     def reset(self) -> None:
         """Drop every resource the server holds (moto's `/moto-api/reset`)."""
-        request = urllib.request.Request(f"{self.endpoint}/moto-api/reset", method="POST")
         try:
-            _OPENER.open(request, timeout=30).close()
+            self.control("/moto-api/reset", method="POST").close()
         except OSError as exc:  # URLError and HTTPError are OSErrors
             raise SetupError(f"could not reset the moto server at {self.endpoint}: {exc}") from exc
+
+    def control(self, path: str, *, method: str = "GET", timeout: float = 30) -> Any:
+        """The open response of moto's control API at `path`, asked with this server's token."""
+        request = urllib.request.Request(f"{self.endpoint}{path}", method=method,
+                                         headers={CONTROL_HEADER: self._token})
+        return _OPENER.open(request, timeout=timeout)
 
     def stop(self) -> None:
         """Terminate the server's process group (SIGKILL after `grace` s) and remove its files.
@@ -162,13 +175,13 @@ class MotoServer:
         assert self._tmp is not None
         (self._tmp / "moto.log").touch()
         box = sandbox.Sandbox(readonly=_python_paths(), limits=_LIMITS)
-        argv = [sys.executable, "-m", "moto.server", "-H", host]
+        argv = [sys.executable, *_LAUNCHER, "-H", host]
         return box.prepare(argv, cwd=self._tmp, env={})
 
     def _spawn(self, amis: Path, argv: list[str]) -> None:
         assert self._tmp is not None
         env = {"PATH": _PATH, "HOME": str(self._tmp), "LANG": "C.UTF-8",
-               "MOTO_AMIS_PATH": str(amis), "MOTO_PORT": str(self.port)}
+               "MOTO_AMIS_PATH": str(amis), "MOTO_PORT": str(self.port), TOKEN_ENV: self._token}
         log_path, release = self._tmp / "moto.log", threading.Event()
         spawned: queue.SimpleQueue[subprocess.Popen[bytes] | BaseException] = queue.SimpleQueue()
 
@@ -206,12 +219,19 @@ class MotoServer:
                     return False
                 self.stop()
                 raise SetupError(f"moto server exited during start-up:\n{log}")
-            if _answers(f"{self.endpoint}/moto-api/"):
+            if self._answers():
                 return True
             time.sleep(0.05)
         log = self._log_tail()
         self.stop()
         raise SetupError(f"moto server not ready after {self.startup_timeout:g} s:\n{log}")
+
+    def _answers(self) -> bool:
+        try:
+            with self.control("/moto-api/", timeout=2) as response:
+                return response.status == 200
+        except (urllib.error.URLError, OSError):
+            return False
 
     def _log_tail(self, lines: int = 30) -> str:
         try:
@@ -313,14 +333,6 @@ def _free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind((_HOST, 0))
         return sock.getsockname()[1]
-
-
-def _answers(url: str) -> bool:
-    try:
-        with _OPENER.open(url, timeout=2) as response:
-            return response.status == 200
-    except (urllib.error.URLError, OSError):
-        return False
 
 
 def _terminate_group(proc: subprocess.Popen[bytes], grace: float) -> None:

@@ -26,6 +26,7 @@ import regorus
 from iacforge.errors import IacforgeError, SetupError
 from iacforge.verify.intent_policy import IntentPolicy
 from iacforge.verify.process import run_process
+from iacforge.verify.workspace import scratch_dir
 
 Engine = Literal["regorus", "opa", "auto"]
 ErrorKind = Literal["syntax", "runtime", "timeout"]
@@ -175,7 +176,7 @@ def _evaluate_opa(policy: IntentPolicy, document: dict[str, Any], timeout: float
     if not policy.package:
         raise RegoError("the policy has no package declaration", engine="opa", kind="syntax")
     filename = policy.name if policy.name.endswith(".rego") else "intent.rego"
-    with tempfile.TemporaryDirectory(prefix="iacforge-rego-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="rego-", dir=scratch_dir()) as tmp:
         path = Path(tmp) / Path(filename).name
         path.write_text(policy.text, encoding="utf-8")
         argv = [
