@@ -106,4 +106,4 @@ def test_since_errors_are_one_line_exit_2(repo: Path, tmp_path_factory: pytest.T
 
 def test_no_path_without_since_is_a_usage_error(repo: Path) -> None:
     code, _, err = verify(repo)
-    assert code == 2 and "give a PATH" in err
+    assert code == 2 and "arguments are required: PATH" in err

@@ -133,7 +133,7 @@ def collect(args: argparse.Namespace, max_bytes: int) -> list[Candidate]:
                   f"the {len(changed)} changed file(s); nothing to verify", file=sys.stderr)
         return found
     if not args.paths:
-        raise ConfigError("give a PATH to verify (or --since REF, or --changed FILE...)")
+        raise ConfigError("the following arguments are required: PATH (or --since REF)")
     candidates = []
     for raw in args.paths:
         if raw == "-":
