@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from iacforge.commands import data, eval, generate, mutate, report, serve, train, verify
+from iacforge.commands import config, data, eval, generate, mutate, report, serve, train, verify
 
 COMMANDS: dict[str, ModuleType] = {
     "verify": verify, "serve": serve, "generate": generate, "mutate": mutate, "eval": eval,
-    "report": report, "train": train, "data": data}
+    "report": report, "train": train, "data": data, "config": config}

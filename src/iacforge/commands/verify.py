@@ -6,11 +6,14 @@ import argparse
 import sys
 from pathlib import Path
 
+from iacforge.candidate import Candidate
 from iacforge.certificate import Certificate
 from iacforge.config import Settings
+from iacforge.config_file import resolve
 from iacforge.diagnostics import FAILING
 from iacforge.errors import ConfigError
 from iacforge.formal import ADVISORY, parse_fail_on
+from iacforge.gitdiff import changed_since
 from iacforge.hcl.extract import from_bytes
 from iacforge.hcl.roots import root_candidates
 from iacforge.render import FORMATTERS, render
@@ -25,9 +28,19 @@ HELP = "Verify Terraform (a directory, a .tf file, or LLM text on stdin) and pri
 
 
 def register(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("paths", nargs="+", metavar="PATH",
+    parser.add_argument("paths", nargs="*", metavar="PATH",
                         help="directory (one certificate per root module below it), "
-                             ".tf/.tf.json file, text file with fenced code, or - for stdin")
+                             ".tf/.tf.json file, text file with fenced code, or - for stdin; "
+                             "with --since: the directories to look in (default: .); with "
+                             "--changed: the changed files")
+    changes = parser.add_mutually_exclusive_group()
+    changes.add_argument("--since", metavar="REF",
+                         help="verify only the root modules below PATH touched since the git "
+                              "ref REF (git diff --name-only REF, plus untracked files)")
+    changes.add_argument("--changed", action="store_true",
+                         help="PATHs are changed files (as pre-commit passes them): verify "
+                              "each root module below the working directory that holds one "
+                              "or calls a module that does")
     parser.add_argument("--intent", type=Path, help="Rego intent policy evaluated on the plan")
     parser.add_argument("--stages", type=_stage_list,
                         help=f"comma-separated stages (default: {','.join(DEFAULT_STAGES)}; "
@@ -36,8 +49,8 @@ def register(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--timeout", type=float, help="seconds per terraform command")
     add_fail_on(parser)
     parser.add_argument("--intent-rule", choices=INTENT_RULES,
-                        default=VerifierOptions.intent_rule,
-                        help="which judgement sets the intent stage's status")
+                        help="which judgement sets the intent stage's status (default: "
+                             f"{VerifierOptions.intent_rule})")
     parser.add_argument("--rego-engine", choices=REGO_ENGINES,
                         default=VerifierOptions.rego_engine,
                         help="Rego engine (opa only when on PATH)")
@@ -84,29 +97,52 @@ def _stage_list(text: str) -> list[str]:
 
 
 def run(args: argparse.Namespace) -> int:
-    settings = Settings.from_env(timeout=args.timeout, screen_policy=args.screen_policy,
+    # command line > IACFORGE_* > .iacforge.toml / [tool.iacforge] > defaults
+    conf = {k: e.value for k, e in resolve({
+        "stages": args.stages, "fail_on": args.fail_on, "skip_checks": args.skip_check or None,
+        "intent_rule": args.intent_rule, "timeout": args.timeout,
+        "workers": args.workers}).items()}
+    settings = Settings.from_env(timeout=conf["timeout"], fail_on=conf["fail_on"],
+                                 screen_policy=args.screen_policy,
                                  allow_unsandboxed=args.allow_unsandboxed or None)
     intent = IntentPolicy.from_file(args.intent) if args.intent else None
-    require_policy(args.stages, [intent])
-    verifier = Verifier(settings, args.stages, options=VerifierOptions(
-        intent_rule=args.intent_rule, rego_engine=args.rego_engine,
-        skip_checks=tuple(args.skip_check), fail_on=args.fail_on,
+    require_policy(conf["stages"], [intent])
+    verifier = Verifier(settings, conf["stages"], options=VerifierOptions(
+        intent_rule=conf["intent_rule"], rego_engine=args.rego_engine,
+        skip_checks=conf["skip_checks"], fail_on=conf["fail_on"],
         honour_skip_comments=not args.ignore_skip_comments))
-    candidates = []
-    for raw in args.paths:
-        if raw == "-":
-            candidates.append(from_bytes(sys.stdin.buffer.read(settings.max_bytes + 1),
-                                         name="<stdin>", source="<stdin>",
-                                         max_bytes=settings.max_bytes))
-        else:  # a directory is judged as what it is: each root module below it, one each
-            candidates += root_candidates(Path(raw), max_bytes=settings.max_bytes)
+    candidates = collect(args, settings.max_bytes)
     cache = None if args.no_cache else VerdictCache(default_path(settings))
-    # a cluster's size is the cluster's; IACFORGE_WORKERS sizes this machine's pool
-    workers = args.workers or (None if args.ray_address else settings.workers)
+    # a cluster's size is the cluster's; IACFORGE_WORKERS and the file size this machine's pool
+    workers = args.workers if args.ray_address else conf["workers"]
     certs = verify_all(candidates, intent, verifier=verifier, executor=args.executor,
                        workers=workers, ray_address=args.ray_address, cache=cache)
     print(render(certs, args.format))
     return exit_code(certs)
+
+
+def collect(args: argparse.Namespace, max_bytes: int) -> list[Candidate]:
+    """The candidates named by PATHs, or the root modules touched (--since / --changed)."""
+    if args.since or args.changed:
+        changed = ([Path(p) for p in args.paths] if args.changed
+                   else changed_since(args.since))
+        scopes = [Path(".")] if args.changed or not args.paths else [Path(p) for p in args.paths]
+        found = [c for scope in scopes
+                 for c in root_candidates(scope, max_bytes=max_bytes, touching=changed)]
+        if not found:
+            print(f"iacforge: no root module below {', '.join(map(str, scopes))} holds or calls "
+                  f"the {len(changed)} changed file(s); nothing to verify", file=sys.stderr)
+        return found
+    if not args.paths:
+        raise ConfigError("the following arguments are required: PATH (or --since REF)")
+    candidates = []
+    for raw in args.paths:
+        if raw == "-":
+            candidates.append(from_bytes(sys.stdin.buffer.read(max_bytes + 1), name="<stdin>",
+                                         source="<stdin>", max_bytes=max_bytes))
+        else:  # a directory is judged as what it is: each root module below it, one each
+            candidates += root_candidates(Path(raw), max_bytes=max_bytes)
+    return candidates
 
 
 def exit_code(certs: list[Certificate]) -> int:

@@ -20,6 +20,7 @@ a call that leaves the root stays in its text, and the screen judges it.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from pathlib import Path
 
 from iacforge.candidate import Candidate
@@ -38,8 +39,12 @@ from iacforge.hcl.parse import parse_files
 TREE_FACTOR = 32
 
 
-def root_candidates(path: Path, *, max_bytes: int = 2_000_000) -> list[Candidate]:
+def root_candidates(path: Path, *, max_bytes: int = 2_000_000,
+                    touching: Iterable[Path] | None = None) -> list[Candidate]:
     """One Candidate for a file, or one per root module below a directory, sorted by path.
+
+    With `touching` (changed files, deleted ones too), only the roots below a directory whose
+    own directory, or that of a module they call (wherever it lies, transitively), holds one.
 
     Raises:
         InputError: the path is missing, a FIFO or device, holds no Terraform at all, or its
@@ -56,7 +61,25 @@ def root_candidates(path: Path, *, max_bytes: int = 2_000_000) -> list[Candidate
     called = {target for targets in calls.values() for target in targets}
     # a cycle of local calls leaves no root; verify each of its modules rather than none
     roots = sorted(d for d in tree.dirs if d not in called) or sorted(tree.dirs)
+    if touching is not None:
+        changed = {Path(os.path.abspath(f)).parent for f in touching}
+        roots = [r for r in roots if _reaches(r, calls, changed)]
     return [_candidate(root, tree, calls, texts, problems, max_bytes) for root in roots]
+
+
+def _reaches(root: Path, calls: dict[Path, set[Path]], changed: set[Path]) -> bool:
+    """Whether `root` or a module it calls, transitively, is one of the `changed` directories."""
+    seen: set[Path] = set()
+    queue = [root]
+    while queue:
+        directory = queue.pop()
+        if directory in seen:
+            continue
+        seen.add(directory)
+        if Path(os.path.abspath(directory)) in changed:
+            return True
+        queue += calls.get(directory, ())
+    return False
 
 
 def _read(path: Path, tree: Tree,
