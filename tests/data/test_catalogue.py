@@ -29,7 +29,7 @@ CORE = {"alb": {"aws_lb"}, "nlb": {"aws_lb_listener"}, "launch_template": {"aws_
         "backup": {"aws_backup_plan"}, "elasticache": {"aws_elasticache_cluster"},
         "redshift": {"aws_redshift_cluster"}, "kinesis": {"aws_kinesis_stream"},
         "eventbridge": {"aws_cloudwatch_event_target"},
-        "step_functions": {"aws_sfn_state_machine"}, "glue": {"aws_glue_catalog_database"},
+        "glue": {"aws_glue_catalog_database"},
         "athena": {"aws_athena_workgroup"}, "cognito": {"aws_cognito_user_pool_client"},
         "iam_policy": {"aws_iam_user", "aws_iam_group"}, "nat_gateway": {"aws_nat_gateway"},
         "transit_gateway": {"aws_ec2_transit_gateway_vpc_attachment"},

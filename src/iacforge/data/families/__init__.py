@@ -48,7 +48,6 @@ FAMILIES: dict[str, Family] = {
     "efs": files.efs, "backup": files.backup,
     "elasticache": database.elasticache, "redshift": database.redshift,
     "kinesis": streaming.kinesis, "eventbridge": streaming.eventbridge,
-    "step_functions": streaming.step_functions,
     "glue": analytics.glue, "athena": analytics.athena,
     "cognito": identity.cognito, "iam_policy": identity.iam_policy,
     "nat_gateway": gateways.nat_gateway, "transit_gateway": gateways.transit_gateway,
@@ -58,7 +57,7 @@ FAMILIES: dict[str, Family] = {
 #: The families added for issue 15 (the catalogue's second wave).
 NEW_FAMILIES = ("alb", "nlb", "launch_template", "autoscaling", "ecs", "eks", "apigateway_rest",
                 "apigateway_http", "cloudfront", "wafv2", "acm", "efs", "backup", "elasticache",
-                "redshift", "kinesis", "eventbridge", "step_functions", "glue", "athena",
+                "redshift", "kinesis", "eventbridge", "glue", "athena",
                 "cognito", "iam_policy", "nat_gateway", "transit_gateway", "vpc_endpoint",
                 "s3_notification", "s3_replication")
 

@@ -6,7 +6,7 @@ from random import Random
 
 from iacforge.data.families._words import maybe, tags, words
 from iacforge.data.families.security import role
-from iacforge.data.spec import Body, Raw, Resource
+from iacforge.data.spec import Body, Resource
 
 COLUMNS = (("id", "string"), ("created_at", "timestamp"), ("amount", "double"),
            ("user_id", "bigint"), ("country", "string"), ("status", "string"))
@@ -17,8 +17,10 @@ def _bucket(rng: Random, project: str, purpose: str, suffix: str) -> Resource:
         {"bucket": f"{project}-{purpose}-{suffix}-{rng.randint(1000, 99999)}"}))
 
 
-def _s3_path(bucket: Resource, prefix: str) -> Raw:
-    return Raw(f'"s3://${{{bucket.address}.bucket}}/{prefix}/"', refs=(bucket.ref("bucket"),))
+def _s3_path(bucket: Resource, prefix: str) -> str:
+    """`s3://<bucket name>/<prefix>/` (a literal: nested blocks keep no expressions when a
+    configuration is read back into a spec)."""
+    return f"s3://{bucket.body.attrs['bucket']}/{prefix}/"
 
 
 def glue(rng: Random, region: str) -> list[Resource]:
@@ -84,7 +86,7 @@ def athena(rng: Random, region: str) -> list[Resource]:
         out.append(database)
         if maybe(rng, 0.6):
             out.append(Resource("aws_athena_named_query", purpose, Body({
-                "name": f"count-{purpose}", "workgroup": group.ref(),
+                "name": f"sample-{purpose}", "workgroup": group.ref(),
                 "database": database.ref("name"),
-                "query": f"SELECT count(*) FROM {purpose};"})))
+                "query": f"SELECT * FROM {purpose} LIMIT 10;"})))
     return out

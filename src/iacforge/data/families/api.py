@@ -60,7 +60,8 @@ def apigateway_http(rng: Random, region: str) -> list[Resource]:
             "api_id": api.ref(), "integration_type": "HTTP_PROXY",
             "integration_method": "ANY",
             "integration_uri": f"https://{project}.example.com/{path}"}))
-        target = Raw(f'"integrations/${{{integration.address}.id}}"', refs=(integration.ref(),))
+        target = Raw(f'format("integrations/%s", {integration.address}.id)',
+                     refs=(integration.ref(),))
         out += [integration, Resource("aws_apigatewayv2_route", path, Body({
             "api_id": api.ref(), "route_key": f"{rng.choice(('GET', 'POST'))} /{path}",
             "target": target}))]
