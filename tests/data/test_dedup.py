@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 from pathlib import Path
 
 from iacforge.data.decontam import Decontaminator
@@ -50,3 +51,35 @@ def test_tasks_overlapping_the_benchmark_prompt_or_code_are_found():
     found = Decontaminator(bench).contaminated([*clean, reworded, copied])
     assert {c.task.id: (c.prompt_overlap >= 0.5, c.code_overlap >= 0.5) for c in found} == {
         "leak-prompt": (True, False), "leak-code": (False, True)}
+
+
+def test_dedup_against_several_benchmarks_removes_leaks_of_each_and_names_the_source(
+        tmp_path, capsys):
+    from iacforge.cli import main
+    from iacforge.data.loaders import save_tasks
+
+    bench = load_tasks(BENCH)
+    other = save_tasks([dataclasses.replace(_tasks(1)[0], id="other-bench",
+                                            prompt="Provision a bastion host behind a NAT "
+                                                   "gateway with session manager access only "
+                                                   "and no inbound ports at all")],
+                       tmp_path / "other.jsonl")
+    clean = [generation_task(f, s)[0] for f in ("dynamodb", "ecr", "kinesis", "efs")
+             for s in range(3)]
+    leak_a = dataclasses.replace(clean[0], id="leak-a", prompt=bench[1].prompt)
+    leak_b = dataclasses.replace(clean[1], id="leak-b", prompt=load_tasks(other)[0].prompt)
+    tasks = save_tasks([*clean, leak_a, leak_b], tmp_path / "tasks.jsonl")
+    out = tmp_path / "kept.jsonl"
+    assert main(["data", "dedup", str(tasks), "--out", str(out), "--against", str(BENCH),
+                 str(other)]) == 0
+    counts = json.loads(capsys.readouterr().out)
+    assert counts["contaminated"] == 2
+    assert counts["against"] == {str(BENCH): 1, str(other): 1}
+    removed = {r["id"]: r["against"] for r in map(json.loads, (tmp_path / "kept.removed.jsonl")
+                                                   .read_text().splitlines())
+               if r["reason"] == "contaminated"}
+    assert removed == {"leak-a": str(BENCH), "leak-b": str(other)}
+    # the flag repeated means the same
+    assert main(["data", "dedup", str(tasks), "--out", str(out), "--against", str(BENCH),
+                 "--against", str(other)]) == 0
+    assert json.loads(capsys.readouterr().out)["against"] == counts["against"]

@@ -153,9 +153,10 @@ def _add_dedup(p: argparse.ArgumentParser) -> None:
     p.add_argument("--threshold", type=float, default=0.9,
                    help="MinHash Jaccard similarity that makes a near duplicate (default 0.9)")
     p.add_argument("--no-near", action="store_true", help="remove exact duplicates only")
-    p.add_argument("--against", type=Path, action="append", default=[],
-                   help="a benchmark to decontaminate against (IaC-Eval CSV, task file); "
-                        "repeatable")
+    p.add_argument("--against", type=Path, nargs="+", action="extend", default=[],
+                   metavar="BENCHMARK",
+                   help="benchmarks to decontaminate against (IaC-Eval CSV, task files); "
+                        "several after one flag, or the flag repeated")
     p.add_argument("--ngram", type=int, default=8, help="prompt n-gram length (code: 2n)")
     p.add_argument("--overlap", type=float, default=0.5,
                    help="share of a task's n-grams in the benchmark that removes it")
@@ -169,19 +170,29 @@ def _dedup(args: argparse.Namespace) -> int:
     tasks = [t for path in args.inputs for t in load_tasks(path)]
     result = dedup(tasks, threshold=args.threshold, near=not args.no_near)
     # every row has every column, typed the same, so `datasets` loads the report
-    none = {"of": None, "prompt_overlap": None, "code_overlap": None}
+    none = {"of": None, "prompt_overlap": None, "code_overlap": None, "against": None}
     removed = [{"id": k, "reason": "exact", **none, "of": v} for k, v in result.exact.items()]
     removed += [{"id": k, "reason": "near", **none, "of": v} for k, v in result.near.items()]
     kept = result.kept
+    per_benchmark: dict[str, int] = {}
     if args.against:
-        bench = Decontaminator([t for path in args.against for t in load_tasks(path)],
-                               n=args.ngram, threshold=args.overlap)
+        # one n-gram set over every benchmark decides (overlap may add up across them);
+        # each removal names the benchmark it overlaps most
+        sets = {str(p): load_tasks(p) for p in dict.fromkeys(args.against)}
+        bench = Decontaminator([t for ts in sets.values() for t in ts], n=args.ngram,
+                               threshold=args.overlap)
         dirty = bench.contaminated(kept)
         ids = {c.task.id for c in dirty}
         kept = [t for t in kept if t.id not in ids]
-        removed += [{"id": c.task.id, "reason": "contaminated", "of": None,
-                     "prompt_overlap": round(c.prompt_overlap, 3),
-                     "code_overlap": round(c.code_overlap, 3)} for c in dirty]
+        each = {name: Decontaminator(ts, n=args.ngram, threshold=args.overlap)
+                for name, ts in sets.items()}
+        per_benchmark = dict.fromkeys(sets, 0)
+        for c in dirty:
+            name = max(each, key=lambda k: max(each[k].overlap(c.task)))
+            per_benchmark[name] += 1
+            removed.append({"id": c.task.id, "reason": "contaminated", "of": None,
+                            "prompt_overlap": round(c.prompt_overlap, 3),
+                            "code_overlap": round(c.code_overlap, 3), "against": name})
     args.out.parent.mkdir(parents=True, exist_ok=True)
     save_tasks(kept, args.out)
     report = args.out.with_name(args.out.name.split(".")[0] + ".removed.jsonl")
@@ -189,6 +200,8 @@ def _dedup(args: argparse.Namespace) -> int:
     counts = {"input": len(tasks), "kept": len(kept), "exact": len(result.exact),
               "near": len(result.near), "contaminated": len(removed) - len(result.exact)
               - len(result.near)}
+    if per_benchmark:
+        counts["against"] = per_benchmark
     print(json.dumps(counts))
     return 0
 

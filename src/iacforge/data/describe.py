@@ -61,17 +61,64 @@ def describe(resource: Resource, rng: Random) -> str:
 
 def request(spec: Spec, rng: Random) -> str:
     """The English request a spec answers."""
+    return styled_request(spec, rng)[1]
+
+
+def styled_request(spec: Spec, rng: Random) -> tuple[str, str]:
+    """(style, request): the request in one of the `styles` of `synth_text.json` (plain,
+    terse, verbose, bullets, prose), drawn by their weights; every style states every item."""
     items = [describe(r, rng) for r in spec.resources]
-    region = spec.region
-    if len(items) > 2 and rng.random() < 0.35:
-        opener = rng.choice(text()["list_openers"]).format(region=region)
-        return opener + "\n" + "\n".join(f"- {item}" for item in items)
-    joined = items[0] if len(items) == 1 else "; ".join(items[:-1]) + "; and " + items[-1]
+    styles = text()["styles"]
+    style = rng.choices(list(styles), weights=list(styles.values()))[0]
+    if style == "bullets" and len(items) < 2:
+        style = "plain"
+    return style, _STYLES[style](items, spec.region, rng)
+
+
+def _joined(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else "; ".join(items[:-1]) + "; and " + items[-1]
+
+
+def _plain(items: list[str], region: str, rng: Random) -> str:
     template = rng.choice(text()["openers"])
-    sentence = template.format(items=joined, region=region)
+    sentence = template.format(items=_joined(items), region=region)
     if "{region}" not in template and rng.random() < 0.5:
         sentence += f" Use the {region} region."
     return sentence
+
+
+def _terse(items: list[str], region: str, rng: Random) -> str:
+    return rng.choice(text()["terse"]).format(items="; ".join(items), region=region)
+
+
+def _verbose(items: list[str], region: str, rng: Random) -> str:
+    forms = text()["verbose"]
+    parts = [rng.choice(forms["intros"]).format(region=region),
+             rng.choice(forms["bodies"]).format(items=_joined(items), region=region),
+             rng.choice(forms["closings"]).format(region=region)]
+    return " ".join(parts)
+
+
+def _bullets(items: list[str], region: str, rng: Random) -> str:
+    opener = rng.choice(text()["list_openers"]).format(region=region)
+    marks = rng.choice(("-", "*", "1."))
+    lines = [f"{i + 1}. {item}" if marks == "1." else f"{marks} {item}"
+             for i, item in enumerate(items)]
+    return opener + "\n" + "\n".join(lines)
+
+
+def _prose(items: list[str], region: str, rng: Random) -> str:
+    """One sentence per block, as benchmark prompts are often written."""
+    forms = text()["prose"]
+    sentences = [rng.choice(forms["first"]).format(item=items[0], region=region)]
+    sentences += [rng.choice(forms["next"]).format(item=item) for item in items[1:]]
+    if rng.random() < 0.5:
+        sentences.append(rng.choice(forms["region"]).format(region=region))
+    return " ".join(sentences)
+
+
+_STYLES = {"plain": _plain, "terse": _terse, "verbose": _verbose, "bullets": _bullets,
+           "prose": _prose}
 
 
 def attribute(name: str, value: Any, rng: Random) -> str:
@@ -116,9 +163,11 @@ def _body_parts(body: Body, quiet: frozenset[str], rng: Random
     for name, inner in body.blocks:
         inner_links, inner_attrs, inner_clauses = _body_parts(inner, frozenset(), rng)
         inner_parts = inner_attrs + inner_links + inner_clauses
+        article = "an" if name[0] in "aeiou" else "a"
         if inner_parts:
-            article = "an" if name[0] in "aeiou" else "a"
             attrs.append(f"{article} {name} block with {' and '.join(inner_parts)}")
+        elif not inner.attrs:  # an empty block is a choice too (`allow {}`)
+            attrs.append(f"an empty {name} block")
     return links, attrs, clauses
 
 

@@ -1,6 +1,8 @@
 """The symbolic synthesizer: verified generation and mutation tasks without an LLM.
 
 Seed `i` picks family `FAMILIES[i mod n]` (and, sometimes, a second one to combine with it);
+seeds of a family that has written its share of the generation tasks (equal shares, or the
+`weights` given) are skipped, so families whose seeds get dropped are not left short;
 the family makes a spec; the spec gives the reference configuration, an English request
 (`describe`) and a Rego intent (`intent`). Mutations are symbolic edits of the same spec
 (`mutations`). Every task is verified before it is written — generation tasks must pass
@@ -19,9 +21,10 @@ generation task is in either file is skipped. Same seed, same task.
 from __future__ import annotations
 
 import json
+import math
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from random import Random
@@ -117,10 +120,16 @@ class Counts:
     mutate: int = 0
     rejected: Counter[str] = field(default_factory=Counter)
     seconds: float = 0.0
+    #: Per family: tasks written and dropped ("generate", "mutate", "rejected").
+    families: dict[str, Counter[str]] = field(default_factory=dict)
+
+    def tally(self, family: str, what: str) -> None:
+        self.families.setdefault(family, Counter())[what] += 1
 
     def to_dict(self) -> dict[str, Any]:
         return {"generate": self.generate, "mutate": self.mutate,
-                "rejected": dict(self.rejected.most_common()), "seconds": round(self.seconds, 1)}
+                "rejected": dict(self.rejected.most_common()), "seconds": round(self.seconds, 1),
+                "families": {name: dict(c) for name, c in sorted(self.families.items())}}
 
 
 @dataclass
@@ -138,17 +147,27 @@ class Synthesizer:
         verifier: verifies every task (default: a Verifier running validate, plan, intent).
         batch_size: candidates per terraform run (None: the verifier's default).
         families: the families to draw from (default: all of `FAMILIES`).
+        weights: each family's share of the generation tasks, relative (default: equal).
     """
 
     def __init__(self, out: Path, verifier: Verifier | None = None, *,
-                 batch_size: int | None = None, families: Sequence[str] | None = None) -> None:
+                 batch_size: int | None = None, families: Sequence[str] | None = None,
+                 weights: dict[str, float] | None = None) -> None:
         self.out = Path(out)
         self.verifier = verifier or Verifier(stages=FORMAL_STAGES)
         self.batch_size = batch_size
         self.families = list(families or FAMILIES)
-        unknown = set(self.families) - set(FAMILIES)
+        unknown = (set(self.families) | set(weights or {})) - set(FAMILIES)
         if unknown:
             raise ValueError(f"unknown families {sorted(unknown)}; choose from {sorted(FAMILIES)}")
+        self.weights = {f: float((weights or {}).get(f, 1.0)) for f in self.families}
+        if any(w < 0 for w in self.weights.values()) or not any(self.weights.values()):
+            raise ValueError("family weights must be >= 0 and not all 0")
+
+    def quotas(self, count: int) -> dict[str, int]:
+        """Generation tasks each family should write for `count` in all (rounded up)."""
+        total = sum(self.weights.values())
+        return {f: math.ceil(count * w / total) for f, w in self.weights.items()}
 
     def run(self, count: int, mutations: int, *, chunk: int = 128, start: int = 0,
             max_seeds: int | None = None,
@@ -158,9 +177,10 @@ class Synthesizer:
         counts, done = self._resume()
         started = time.monotonic()
         ratio = min(1.0, 1.3 * mutations / count) if count else 1.0
-        seeds = self._seeds(start, done, max_seeds or 4 * max(count, mutations) + start)
+        quotas = self.quotas(count)
+        cursor, stop = start, max_seeds or 4 * max(count, mutations) + start
         while counts.generate < count or counts.mutate < mutations:
-            batch = [s for _, s in zip(range(chunk), seeds, strict=False)]
+            batch, cursor = self._batch(chunk, cursor, stop, done, counts, quotas)
             if not batch:
                 break
             want_mutations = counts.mutate < mutations
@@ -174,11 +194,23 @@ class Synthesizer:
                 on_chunk(counts)
         return counts
 
-    def _seeds(self, start: int, done: set[str], stop: int) -> Iterator[int]:
-        for i in range(start, stop):
-            family = self.families[i % len(self.families)]
-            if f"synth:{family}:{i}" not in done:
-                yield i
+    def _batch(self, chunk: int, cursor: int, stop: int, done: set[str], counts: Counts,
+               quotas: dict[str, int]) -> tuple[list[int], int]:
+        """Up to `chunk` seeds from `cursor` on, skipping seeds already done and seeds of
+        families that have (or will have, with the seeds taken) their share; once every
+        family has its share (mutations still wanted), all families again. Returns the seeds
+        and the next cursor."""
+        wanted = Counter({f: quotas[f] - counts.families.get(f, Counter())["generate"]
+                          for f in self.families})
+        full = all(n <= 0 for n in wanted.values())
+        batch: list[int] = []
+        while len(batch) < chunk and cursor < stop:
+            family = self.families[cursor % len(self.families)]
+            if f"synth:{family}:{cursor}" not in done and (full or wanted[family] > 0):
+                batch.append(cursor)
+                wanted[family] -= 1
+            cursor += 1
+        return batch, cursor
 
     def _draft(self, i: int, with_mutation: bool, counts: Counts) -> _Draft | None:
         family = self.families[i % len(self.families)]
@@ -211,6 +243,7 @@ class Synthesizer:
                 if cert.passed:
                     gen.write(_line(d.task.to_record()))
                     counts.generate += 1
+                    counts.tally(_family(d.task.source), "generate")
                 else:
                     self._reject(d.task, f"generate: {cert.why()}", counts)
                 if d.mutation is None:
@@ -220,6 +253,7 @@ class Synthesizer:
                 if reason is None:
                     mut.write(_line(d.mutation.to_record()))
                     counts.mutate += 1
+                    counts.tally(_family(d.mutation.source), "mutate")
                 else:
                     self._reject(d.mutation, f"mutate: {reason}", counts)
 
@@ -240,6 +274,7 @@ class Synthesizer:
                     counts.mutate += 1
                 else:
                     counts.rejected[row["reason"].split(":")[0]] += 1
+                counts.tally(_family(source), "rejected" if kind == "rejected" else kind)
                 if source.count(":") == 2:  # a generation task's source, kept or dropped
                     done.add(source)
         summary = self.out / "synth.json"
@@ -249,6 +284,7 @@ class Synthesizer:
 
     def _reject(self, task: Task, reason: str, counts: Counts) -> None:
         counts.rejected[reason.split(":")[0]] += 1
+        counts.tally(_family(task.source), "rejected")
         with self._open("rejected") as out:
             out.write(_line({"id": task.id, "source": task.source, "reason": reason}))
 
@@ -291,6 +327,11 @@ def _mutation_problem(target: Certificate, initial: Certificate) -> str | None:
     if intent is None or intent.status != "fail":
         return f"intent {'passes' if intent and intent.passed else 'errs'} on the initial"
     return None
+
+
+def _family(source: str) -> str:
+    """The family of a synthesized task's source (`synth:sqs:7:tag` → `sqs`)."""
+    return source.split(":")[1] if source.count(":") >= 2 else "?"
 
 
 def _line(record: dict[str, Any]) -> str:

@@ -104,3 +104,12 @@ def route53(rng: Random, region: str) -> list[Resource]:
             "ttl": rng.choice((60, 300, 900, 3600)), "records": [value]}),
             choices={"ttl": (60, 300, 900, 3600)}))
     return out
+
+
+def subnets(rng: Random, main: Resource, octet: int, region: str, n: int = 2, *,
+            prefix: str = "app", first: int = 1) -> list[Resource]:
+    """`n` subnets of `main` in distinct availability zones (what load balancers, EKS and
+    subnet groups ask for)."""
+    return [Resource("aws_subnet", f"{prefix}_{zone[-1]}", Body({
+        "vpc_id": main.ref(), "cidr_block": f"10.{octet}.{first + i}.0/24",
+        "availability_zone": zone})) for i, zone in enumerate(azs(region, n, rng))]
