@@ -68,3 +68,22 @@ def test_an_intent_derived_from_a_plan_holds_on_that_plan_and_checks_its_literal
     changed["planned_values"]["root_module"]["resources"][1]["values"]["cidr_block"] = "x"
     assert not _valid(policy, changed)
     assert intent_from_plan({"configuration": {"root_module": {}}}) is None
+
+
+def test_sibling_blocks_with_nested_blocks_get_their_own_variables():
+    """Two WAF rules, each with a visibility_config: once `b10` twice, a Rego compile error."""
+    def rule(name: str) -> tuple[str, Body]:
+        return ("rule", Body({"name": name}, blocks=(("visibility_config", Body({
+            "metric_name": name})),)))
+    acl = Resource("aws_wafv2_web_acl", "w", Body({"name": "acl"},
+                                                  blocks=(rule("one"), rule("two"))))
+    policy_text = intent_for_spec(Spec((acl,)))
+    plan = {"planned_values": {"root_module": {"resources": [
+        {"address": "aws_wafv2_web_acl.w", "type": "aws_wafv2_web_acl", "values": {
+            "name": "acl", "rule": [{"name": n, "visibility_config": [{"metric_name": n}]}
+                                    for n in ("one", "two")]}}]}},
+        "configuration": {"root_module": {"resources": []}}}
+    assert _valid(policy_text, plan)
+    plan["planned_values"]["root_module"]["resources"][0]["values"]["rule"][1][
+        "visibility_config"][0]["metric_name"] = "other"
+    assert not _valid(policy_text, plan)

@@ -82,6 +82,8 @@ def checked(name: str, value: Any, quiet: frozenset[str]) -> bool:
 
 
 def _value_checks(body: Body, var: str, quiet: frozenset[str], depth: int) -> list[str]:
+    """Rego lines checking `body`'s literal values under `var`; a nested block's variable is
+    named by its path (b0, b0_1, …), so sibling blocks' inner blocks never share one."""
     lines: list[str] = []
     for name, value in body.attrs.items():
         if not checked(name, value, quiet):
@@ -98,9 +100,10 @@ def _value_checks(body: Body, var: str, quiet: frozenset[str], depth: int) -> li
         elif _scalar(value):
             lines.append(f"{here} == {json.dumps(value)}")
     for index, (name, inner) in enumerate(body.blocks):
-        inner_lines = _value_checks(inner, f"b{depth}{index}", frozenset(), depth + 1)
+        inner_var = f"{var}_{index}" if depth else f"b{index}"
+        inner_lines = _value_checks(inner, inner_var, frozenset(), depth + 1)
         if inner_lines:
-            lines += [f"some b{depth}{index} in {var}{_path(name)}", *inner_lines]
+            lines += [f"some {inner_var} in {var}{_path(name)}", *inner_lines]
     return lines
 
 
