@@ -48,10 +48,10 @@ class Certificate:
 
     def gating(self) -> tuple[StageResult, ...]:
         """The stages that decide the verdict: the correctness stages in order, then the
-        advisory ones named in `fail_on`."""
+        advisory ones named in `fail_on` or found `unsafe`."""
         first = [s for s in self.stages if s.stage not in ADVISORY]
         return (*first, *(s for s in self.stages if s.stage in ADVISORY
-                          and gates(s.stage, self.fail_on)))
+                          and gates(s.stage, self.fail_on, s.status)))
 
     @property
     def status(self) -> Status:

@@ -5,10 +5,13 @@ FV-iii (correct) adds the intent policy. The verdict of a certificate (its `stat
 `passed`, the CLI's exit code, the repair loop's stop) is decided by the correctness stages:
 these and `apply` when it was asked for. The advisory stages, security and lint, are run,
 reported and scored, and block the verdict only when named in `fail_on`
-(`--fail-on security,lint`, `IACFORGE_FAIL_ON`).
+(`--fail-on security,lint`, `IACFORGE_FAIL_ON`), or when they found the candidate `unsafe`
+(it exceeded a bound while checkov or lint read it: hostile, whichever stage noticed).
 
 >>> gates("security", ()), gates("security", ("security",)), gates("plan", ())
 (False, True, True)
+>>> gates("security", (), "unsafe")
+True
 >>> parse_fail_on("lint, security")
 ('security', 'lint')
 """
@@ -36,9 +39,9 @@ Advisory = Literal["security", "lint"]
 ADVISORY: tuple[str, ...] = get_args(Advisory)
 
 
-def gates(stage: str, fail_on: Iterable[str]) -> bool:
+def gates(stage: str, fail_on: Iterable[str], status: str | None = None) -> bool:
     """True when `stage`'s status counts toward the verdict under `fail_on`."""
-    return stage not in ADVISORY or stage in fail_on
+    return stage not in ADVISORY or stage in fail_on or status == "unsafe"
 
 
 def parse_fail_on(value: str | Iterable[str] | None) -> tuple[str, ...]:

@@ -318,7 +318,8 @@ def test_an_input_path_without_terraform_is_exit_2_in_one_line(tmp_path, make, m
 def test_checkov_skip_comments_in_the_code_are_honoured_and_reported_with_their_reason():
     """As `checkov -d` does; `--ignore-skip-comments` fails the check all the same."""
     fixture = str(FIXTURES / "security/skip_comment")
-    code, out, _ = iacforge(fixture, "--stages", "security", "--format", "json")
+    code, out, _ = iacforge(fixture, "--stages", "security", "--format", "json",
+                            "--fail-on", "security")
     security = next(s for s in json.loads(out)["stages"] if s["stage"] == "security")
     assert (code, security["status"], security["metrics"]["skipped"]) == (0, "pass", 1)
     [skipped] = [d for d in security["diagnostics"] if d["rule_id"] == "CKV_AWS_27"]
@@ -329,7 +330,7 @@ def test_checkov_skip_comments_in_the_code_are_honoured_and_reported_with_their_
                                        "the author says encryption is not needed"}]
 
     code, out, _ = iacforge(fixture, "--stages", "security", "--format", "json",
-                            "--ignore-skip-comments")
+                            "--ignore-skip-comments", "--fail-on", "security")
     security = next(s for s in json.loads(out)["stages"] if s["stage"] == "security")
     assert (code, security["status"]) == (1, "fail")
 
