@@ -107,6 +107,12 @@ def test_no_command_can_create_a_user_namespace(box, work):
         assert not sandbox.nests(box.bwrap)
 
 
+def test_the_sandbox_keeps_its_safe_devices_usable(box, work):
+    """The nested bwrap once mounted / nodev: /dev/null refused, every local-exec failed."""
+    out = sh(box, work, "echo x > /dev/null && head -c 4 /dev/zero | wc -c")
+    assert out.returncode == 0 and out.stdout.split() == ["4"], out.stdout + out.stderr
+
+
 def test_only_loopback_emulator_endpoints_are_relayed():
     env = {"AWS_ENDPOINT_URL": "http://127.0.0.1:4566", "AWS_ENDPOINT_URL_S3":
            "http://localhost:4567/", "AWS_ENDPOINT_URL_STS": "https://sts.amazonaws.com",

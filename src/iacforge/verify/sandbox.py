@@ -175,7 +175,8 @@ _NO_USERNS = ["--unshare-user", "--disable-userns"]
 
 def nested_bwrap(bwrap: str) -> list[str]:
     """The inner, unprivileged bwrap of the root sandbox: the same view, no user namespaces."""
-    return [bwrap, *_NO_USERNS, "--bind", "/", "/", "--die-with-parent", "--"]
+    # --dev-bind: a plain --bind would mount it nodev, and /dev/null would stop working
+    return [bwrap, *_NO_USERNS, "--dev-bind", "/", "/", "--die-with-parent", "--"]
 
 
 @functools.cache
