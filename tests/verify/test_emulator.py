@@ -327,3 +327,17 @@ def test_terraform_plan_resolves_an_ubuntu_ami_against_the_emulator(fresh, tmp_p
     instance = plan["planned_values"]["root_module"]["resources"][0]["values"]
     assert instance["ami"] == most_recent(fresh, ["099720109477"], JAMMY)["ImageId"]
     assert instance["availability_zone"] == "us-east-1a"
+
+
+def test_the_server_starts_under_a_deep_cache_directory(tmp_path):
+    """Its unix socket lies in the scratch directory under the cache: once over the kernel's
+    107 bytes for a deep IACFORGE_CACHE_DIR, and the server "exited during start-up"."""
+    deep = tmp_path / ("d" * 60) / ("e" * 60)
+    code = ("from iacforge.verify.emulator import MotoServer\n"
+            "server = MotoServer().start()\n"
+            "print(server.endpoint)\n"
+            "server.stop()\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=120, env=os.environ | {"IACFORGE_CACHE_DIR": str(deep)})
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("http://127.0.0.1:")

@@ -128,7 +128,9 @@ class MotoServer:
             if isolated:
                 self._gateway = relay.Gateway(str(self._tmp / "moto.sock"))
                 self.port = self._gateway.port
-                self._spawn(amis, self._sandboxed(f"unix://{self._gateway.path}"))
+                # relative to the server's working directory (its scratch directory): a unix
+                # socket's path may be at most 107 bytes, and a cache directory can be deep
+                self._spawn(amis, self._sandboxed("unix://moto.sock"))
             else:
                 self.port = _free_port()
                 self._spawn(amis, [sys.executable, *_LAUNCHER, "-H", _HOST,

@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import hmac
 import os
+import socket
 import sys
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -82,10 +83,19 @@ def main(argv: list[str] | None = None) -> int:
         MotoRequestHandler,
         create_backend_app,
     )
-    from werkzeug.serving import run_simple
+    from werkzeug.serving import make_server
 
     app = guarded(DomainDispatcherApplication, token)(create_backend_app)
-    run_simple(args.host, args.port, app, threaded=True, request_handler=MotoRequestHandler)
+    fd = None
+    if args.host.startswith("unix://"):
+        # bound here, relative to the working directory: werkzeug would bind the absolute
+        # path, and a unix socket's path may be at most 107 bytes
+        listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        listener.bind(args.host.partition("://")[2])
+        listener.listen(128)
+        fd = listener.fileno()
+    make_server(args.host, args.port, app, threaded=True, request_handler=MotoRequestHandler,
+                fd=fd).serve_forever()
     return 0
 
 

@@ -64,6 +64,25 @@ def _serve(listener: socket.socket, connect: Callable[[], socket.socket]) -> Non
         threading.Thread(target=splice, args=(conn, upstream), daemon=True).start()
 
 
+def unix_address(path: str) -> tuple[str, int | None]:
+    """`path` as an address a unix socket takes (the kernel's limit is 107 bytes): a longer one
+    is reached through `/proc/self/fd/N/` of its directory; the caller closes fd N (or None).
+
+    >>> unix_address("/tmp/x.sock")
+    ('/tmp/x.sock', None)
+    """
+    if len(os.fsencode(path)) <= 100:
+        return path, None
+    fd = os.open(os.path.dirname(path), os.O_PATH | os.O_DIRECTORY)
+    return f"/proc/self/fd/{fd}/{os.path.basename(path)}", fd
+
+
+def _close_fd(fd: int | None) -> None:
+    if fd is not None:
+        with contextlib.suppress(OSError):
+            os.close(fd)
+
+
 class Bridge:
     """The host end: a unix socket whose every connection is forwarded to 127.0.0.1:`port`.
 
@@ -75,8 +94,12 @@ class Bridge:
         self.port = port
         self._dir = tempfile.mkdtemp(prefix="bridge-", dir=parent)
         self.path = os.path.join(self._dir, f"{port}.sock")
+        address, fd = unix_address(self.path)
         self._listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self._listener.bind(self.path)
+        try:
+            self._listener.bind(address)
+        finally:
+            _close_fd(fd)
         os.chmod(self.path, 0o666)  # the sandbox may run as an unprivileged uid
         self._listener.listen(64)
         threading.Thread(target=_serve, args=(self._listener, self._connect), daemon=True,
@@ -109,6 +132,7 @@ class Gateway:
 
     def __init__(self, path: str) -> None:
         self.path = path
+        self._address, self._fd = unix_address(path)
         self._listener = socket.create_server(("127.0.0.1", 0), backlog=128)
         self.port: int = self._listener.getsockname()[1]
         threading.Thread(target=_serve, args=(self._listener, self._connect), daemon=True,
@@ -116,13 +140,15 @@ class Gateway:
 
     def _connect(self) -> socket.socket:
         upstream = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        upstream.connect(self.path)
+        upstream.connect(self._address)
         return upstream
 
     def close(self) -> None:
         with contextlib.suppress(OSError):
             self._listener.shutdown(socket.SHUT_RDWR)
         self._listener.close()
+        _close_fd(self._fd)
+        self._fd = None
 
 
 def main(argv: list[str]) -> int:
@@ -131,10 +157,11 @@ def main(argv: list[str]) -> int:
     pairs, command = argv[:split], argv[split + 1:]
     for port, path in zip(pairs[::2], pairs[1::2], strict=True):
         listener = socket.create_server(("127.0.0.1", int(port)), backlog=64)
+        address, _ = unix_address(path)  # its fd lives as long as this process
 
-        def connect(path: str = path) -> socket.socket:
+        def connect(address: str = address) -> socket.socket:
             upstream = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-            upstream.connect(path)
+            upstream.connect(address)
             return upstream
 
         threading.Thread(target=_serve, args=(listener, connect), daemon=True).start()

@@ -174,8 +174,10 @@ _NO_USERNS = ["--unshare-user", "--disable-userns"]
 
 
 def nested_bwrap(bwrap: str) -> list[str]:
-    """The inner, unprivileged bwrap of the root sandbox: the same view, no user namespaces."""
-    # --dev-bind: a plain --bind would mount it nodev, and /dev/null would stop working
+    """The inner, unprivileged bwrap of the root sandbox: the same view, no user namespaces.
+
+    `--dev-bind`: a plain `--bind` mounts it nodev, and /dev/null stops working.
+    """
     return [bwrap, *_NO_USERNS, "--dev-bind", "/", "/", "--die-with-parent", "--"]
 
 
