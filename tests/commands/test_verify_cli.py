@@ -199,7 +199,8 @@ def test_several_paths_give_one_json_document_and_the_worst_exit_code(inputs):
 def test_a_provider_the_mirror_lacks_is_exit_3():
     code, out, _ = iacforge(str(FIXTURES / "stages/error_provider_random"), "--format", "json",
                             "--stages", "validate")
-    validate = next(s for s in json.loads(out)["certificates"][0]["stages"] if s["stage"] == "validate")
+    validate = next(s for s in json.loads(out)["certificates"][0]["stages"]
+                    if s["stage"] == "validate")
     assert (code, validate["status"]) == (3, "error")
     assert validate["diagnostics"][0]["summary"] == "provider 'random' is not available offline"
 
@@ -319,7 +320,8 @@ def test_checkov_skip_comments_in_the_code_are_honoured_and_reported_with_their_
     """As `checkov -d` does; `--ignore-skip-comments` fails the check all the same."""
     fixture = str(FIXTURES / "security/skip_comment")
     code, out, _ = iacforge(fixture, "--stages", "security", "--format", "json")
-    security = next(s for s in json.loads(out)["certificates"][0]["stages"] if s["stage"] == "security")
+    security = next(s for s in json.loads(out)["certificates"][0]["stages"]
+                    if s["stage"] == "security")
     assert (code, security["status"], security["metrics"]["skipped"]) == (0, "pass", 1)
     [skipped] = [d for d in security["diagnostics"] if d["rule_id"] == "CKV_AWS_27"]
     assert skipped["suppressed"] == "the author says encryption is not needed"
@@ -330,7 +332,8 @@ def test_checkov_skip_comments_in_the_code_are_honoured_and_reported_with_their_
 
     code, out, _ = iacforge(fixture, "--stages", "security", "--format", "json",
                             "--ignore-skip-comments")
-    security = next(s for s in json.loads(out)["certificates"][0]["stages"] if s["stage"] == "security")
+    security = next(s for s in json.loads(out)["certificates"][0]["stages"]
+                    if s["stage"] == "security")
     assert (code, security["status"]) == (1, "fail")
 
 
