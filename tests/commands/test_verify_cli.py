@@ -331,7 +331,7 @@ def test_checkov_skip_comments_in_the_code_are_honoured_and_reported_with_their_
                                        "the author says encryption is not needed"}]
 
     code, out, _ = iacforge(fixture, "--stages", "security", "--format", "json",
-                            "--ignore-skip-comments")
+                            "--ignore-skip-comments", "--fail-on", "security")
     security = next(s for s in json.loads(out)["certificates"][0]["stages"]
                     if s["stage"] == "security")
     assert (code, security["status"]) == (1, "fail")
