@@ -79,5 +79,5 @@ def test_the_files_column_is_read_as_the_task_format_stores_it():
 def test_files_in_no_known_shape_are_refused():
     from iacforge.train.rewards import start_files
 
-    with pytest.raises(ValueError, match="list of {name, text}"):
+    with pytest.raises(ValueError, match="must be a list of"):
         start_files([["main.tf", "locals {}"]])
