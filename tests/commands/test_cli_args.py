@@ -43,6 +43,7 @@ REQUIRED = {
 }
 
 
+@pytest.mark.timeout(60)  # a value let through would start the command (a server runs on)
 @pytest.mark.parametrize(("command", "option", "value"), BAD_NUMBERS,
                          ids=[f"{c}{o}={v}" for c, o, v in BAD_NUMBERS])
 def test_an_out_of_range_number_is_a_one_line_usage_error(command, option, value, capsys):
