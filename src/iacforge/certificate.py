@@ -15,7 +15,7 @@ from iacforge.diagnostics import StageResult, Status
 from iacforge.formal import ADVISORY, gates
 
 #: Bumped whenever the JSON shape changes; documented in the README.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 
 @dataclass(frozen=True)
@@ -41,6 +41,9 @@ class Certificate:
     files: tuple[str, ...] = field(default=())
     #: Advisory stages (security, lint) whose failure fails the verdict too.
     fail_on: tuple[str, ...] = ()
+    #: True when the verdict came from the verdict cache (its stage times are the first run's).
+    #: Provenance, not verdict: left out of equality.
+    cached: bool = field(default=False, compare=False)
 
     def stage(self, name: str) -> StageResult | None:
         """The result of stage `name`, or None when it was not requested."""
@@ -96,6 +99,7 @@ class Certificate:
             "files": list(self.files),
             "status": self.status,
             "fail_on": list(self.fail_on),
+            "cached": self.cached,
             "stages": [s.to_dict() for s in self.stages],
             "rego": self.rego,
         }
@@ -113,6 +117,7 @@ class Certificate:
             source=data.get("source", ""),
             files=tuple(data.get("files", ())),
             fail_on=tuple(data.get("fail_on", ())),
+            cached=bool(data.get("cached", False)),
         )
 
     def to_json(self, *, include_plan: bool = False, indent: int | None = 2) -> str:

@@ -177,15 +177,17 @@ def test_references_of_the_fixture_pass_or_fail_where_they_should(tmp_path):
 
 
 @pytest.mark.parametrize(("args", "message"), [
-    (["--temperature", "-1"], "iacforge: temperature must be 0 (greedy) or more, not -1.0"),
-    (["--top-p", "0"], "iacforge: top_p must be in (0, 1], not 0.0"),
-    (["--samples", "0"], "iacforge: samples, turns and chunk must be at least 1"),
+    (["--temperature", "-1"], "argument --temperature: must be a number of at least 0"),
+    (["--top-p", "0"], "argument --top-p: must be a number above 0 and at most 1"),
+    (["--samples", "0"], "argument --samples: must be a whole number of at least 1"),
 ])
 def test_a_bad_setting_is_exit_2_in_one_line(args, message, tmp_path, capsys):
     from iacforge.cli import main
 
     run = tmp_path / "run"
-    assert main(["eval", "--tasks", str(TASKS), "--references", "--run", str(run), *args]) == 2
+    with pytest.raises(SystemExit) as stopped:
+        main(["eval", "--tasks", str(TASKS), "--references", "--run", str(run), *args])
+    assert stopped.value.code == 2
     err = capsys.readouterr().err
     assert message in err and err.count("\n") == 1
     assert not run.exists()

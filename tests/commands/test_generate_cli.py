@@ -76,8 +76,10 @@ def test_a_bad_stage_is_a_usage_error_before_any_model_loads(tmp_path, capsys):
 
 
 def test_bad_loop_settings_are_usage_errors(tmp_path, capsys):
-    assert main(["generate", "x", "--model", "scripted:x", "--samples", "0"]) == 2
-    assert "samples must be at least 1" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as stopped:
+        main(["generate", "x", "--model", "scripted:x", "--samples", "0"])
+    assert stopped.value.code == 2
+    assert "--samples: must be a whole number of at least 1" in capsys.readouterr().err
 
 
 def test_mutate_writes_a_new_directory_keeps_untouched_files_and_prints_a_diff(

@@ -104,7 +104,7 @@ def _check(case: BadInput, inputs: Path) -> None:
     args = [str(inputs / case.path) if case.path else "-", "--format", "json"]
     args += ["--stages", case.stages] if case.stages else []
     code, out, _ = iacforge(*args, stdin=case.stdin)
-    cli = json.loads(out)
+    [cli] = json.loads(out)["certificates"]
 
     if case.path:
         candidate = from_path(inputs / case.path)
@@ -135,7 +135,7 @@ def test_good_input_in_other_shapes_passes_validate_through_cli_and_api(case, in
 
 def test_stdin_reply_files_are_named_from_the_reply():
     code, out, _ = iacforge("-", "--format", "json", "--stages", "parse", stdin=REPLY)
-    cert = json.loads(out)
+    [cert] = json.loads(out)["certificates"]
     assert (code, cert["source"], cert["files"]) == (0, "<stdin>", ["main.tf", "variables.tf"])
 
 
@@ -144,7 +144,7 @@ def test_json_output_has_every_stage_and_a_broken_intent_fails_naming_its_rule()
     """The IaC-Eval-style task's reference, judged by an intent that asks for too much."""
     code, out, _ = iacforge(str(TASK / "reference"), "--intent",
                             str(TASK / "intent_broken_v1.rego"), "--format", "json")
-    cert = json.loads(out)
+    [cert] = json.loads(out)["certificates"]
     names = [s["stage"] for s in cert["stages"]]
     assert [n for n in names if n in ALL] == list(ALL)
     for stage in cert["stages"]:
@@ -199,7 +199,8 @@ def test_several_paths_give_one_json_document_and_the_worst_exit_code(inputs):
 def test_a_provider_the_mirror_lacks_is_exit_3():
     code, out, _ = iacforge(str(FIXTURES / "stages/error_provider_random"), "--format", "json",
                             "--stages", "validate")
-    validate = next(s for s in json.loads(out)["stages"] if s["stage"] == "validate")
+    validate = next(s for s in json.loads(out)["certificates"][0]["stages"]
+                    if s["stage"] == "validate")
     assert (code, validate["status"]) == (3, "error")
     assert validate["diagnostics"][0]["summary"] == "provider 'random' is not available offline"
 
@@ -320,7 +321,8 @@ def test_checkov_skip_comments_in_the_code_are_honoured_and_reported_with_their_
     fixture = str(FIXTURES / "security/skip_comment")
     code, out, _ = iacforge(fixture, "--stages", "security", "--format", "json",
                             "--fail-on", "security")
-    security = next(s for s in json.loads(out)["stages"] if s["stage"] == "security")
+    security = next(s for s in json.loads(out)["certificates"][0]["stages"]
+                    if s["stage"] == "security")
     assert (code, security["status"], security["metrics"]["skipped"]) == (0, "pass", 1)
     [skipped] = [d for d in security["diagnostics"] if d["rule_id"] == "CKV_AWS_27"]
     assert skipped["suppressed"] == "the author says encryption is not needed"
@@ -331,7 +333,8 @@ def test_checkov_skip_comments_in_the_code_are_honoured_and_reported_with_their_
 
     code, out, _ = iacforge(fixture, "--stages", "security", "--format", "json",
                             "--ignore-skip-comments", "--fail-on", "security")
-    security = next(s for s in json.loads(out)["stages"] if s["stage"] == "security")
+    security = next(s for s in json.loads(out)["certificates"][0]["stages"]
+                    if s["stage"] == "security")
     assert (code, security["status"]) == (1, "fail")
 
 
@@ -349,7 +352,7 @@ def test_checkov_findings_are_shown_and_fail_the_verdict_only_when_asked(fail_on
     (tmp_path / "main.tf").write_text(BUCKET)
     code, out, _ = iacforge(str(tmp_path), "--stages", "parse,security,lint", "--format",
                             "json", *fail_on, stdin=b"", env=env)
-    cert = json.loads(out)
+    [cert] = json.loads(out)["certificates"]
     by_name = {s["stage"]: s for s in cert["stages"]}
     assert by_name["security"]["status"] == by_name["lint"]["status"] == "fail"
     assert "CKV_AWS_18" in {d["rule_id"] for d in by_name["security"]["diagnostics"]}

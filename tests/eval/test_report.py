@@ -17,13 +17,14 @@ from iacforge.eval.report import load_runs, write_report
 from .conftest import make_record
 
 CHROMIUM = Path("/usr/bin/chromium")
-TASKS = [Task("s3", "generate", "A bucket.", difficulty="1", resources=("aws_s3_bucket",)),
+TASKS = [Task("s3", "generate", "A bucket.", difficulty="1",
+              resources=("aws_s3_bucket", "aws_s3_bucket_versioning")),
          Task("vpc", "generate", "A network.", difficulty="2", resources=("aws_vpc",)),
          Task("iam", "generate", "A role.", difficulty="3", resources=("aws_iam_role",))]
 #: Correct samples out of 5 per task, for three runs of rising strength.
 RUNS = {"weak": {"s3": 4, "vpc": 1, "iam": 0}, "mid": {"s3": 5, "vpc": 3, "iam": 0},
         "strong": {"s3": 5, "vpc": 5, "iam": 1}}
-PLOTS = 4  # stages, difficulty, pass@k, family (no repair-turn plot: one turn)
+PLOTS = 5  # stages, compliance, difficulty, pass@k, family (no repair-turn plot: one turn)
 DATA_IMG = re.compile(r"<img[^>]*src=['\"]data:image/png;base64,([A-Za-z0-9+/=]+)['\"]")
 
 
@@ -67,6 +68,39 @@ def test_the_markdown_summary_has_metrics_failures_and_flags(report):
     assert re.search(r"\d+ of 3 tasks tell the runs apart poorly", text)
     abilities = text.split("## Item analysis")[1]
     assert abilities.index("| strong |") < abilities.index("| mid |") < abilities.index("| weak |")
+
+
+def test_each_task_shows_its_prompt_and_resources_beside_its_id(report):
+    text = report[0].read_text()
+    assert ("<td>s3</td><td>A bucket.</td><td>aws_s3_bucket, aws_s3_bucket_versioning</td>"
+            in text)
+
+
+def test_a_shortfall_never_reads_pass(tmp_path):
+    """The IaC-Eval rule passes the intent stage while the strict rule is not met."""
+    run = open_run(tmp_path / "lenient", TASKS[:1], EvalConfig(), "m")
+    run.append("samples", [make_record("s3", 0, "lenient")])
+    page, summary = write_report(load_runs([tmp_path / "lenient"]), tmp_path / "out")
+    [row] = [line for line in summary.read_text().splitlines() if "| intent (strict) |" in line]
+    assert row.split(" | ")[3] == "fail (strict rule)"
+    assert "intent (strict) fail (strict rule): intent rule is_valid" in page.read_text()
+
+
+def test_one_sample_per_task_draws_no_pass_at_k_and_compliance_apart(tmp_path):
+    run = open_run(tmp_path / "n1", TASKS, EvalConfig(samples=1, ks=(1,)), "m")
+    run.append("samples", [make_record(t.id, 0, "correct", compliance=0.5) for t in TASKS])
+    text = write_report(load_runs([tmp_path / "n1"]), tmp_path / "out")[0].read_text()
+    captions = re.findall(r"<figcaption>([^<]*)</figcaption>", text)
+    assert not [c for c in captions if "pass@k" in c]
+    assert "Mean security compliance (a share of checks, not of samples)" in captions
+    assert len(DATA_IMG.findall(text)) == PLOTS - 1
+
+
+def test_the_stage_chart_plots_pass_rates_only_with_labels_that_fit():
+    from iacforge.eval.plots import SHOWN
+
+    assert "compliance" not in dict(SHOWN)  # a mean share of checks has its own chart
+    assert all(max(len(part) for part in label.split("\n")) <= 14 for _, label in SHOWN)
 
 
 def test_one_run_has_no_item_analysis(tmp_path):

@@ -1,8 +1,12 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
-from iacforge.diagnostics import StageResult
+import pytest
+
+from iacforge.certificate import Certificate
+from iacforge.diagnostics import Diagnostic, StageResult
 from iacforge.render.table import render_table, summary
 
 ANSI = re.compile(r"\x1b\[")
@@ -67,3 +71,37 @@ def test_control_characters_and_markup_from_a_candidate_are_shown_not_obeyed(esc
     assert f"task{shown}" in "".join(line.rstrip() for line in text.splitlines()[:2])
     assert f"main{shown}.tf:1" in text and f"rule{shown}" in text
     assert f"Invalid resource name {shown}: detail " in text  # the detail's first line
+
+
+def _advised(fail_on: tuple[str, ...] = ()) -> Certificate:
+    stages = (StageResult("parse", "pass"), StageResult("validate", "pass"),
+              StageResult("security", "fail", (Diagnostic("error", "bucket not encrypted",
+                                                           rule_id="CKV_AWS_19"),)),
+              StageResult("lint", "pass"))
+    return Certificate("ab" * 32, stages, source="advised", fail_on=fail_on)
+
+
+def test_a_failing_stage_that_does_not_gate_the_verdict_says_so() -> None:
+    rows = {line.split("│")[1].strip(): line
+            for line in render_table([_advised()], color=False).splitlines()
+            if line.startswith("│")}
+    assert "fail (advisory)" in rows["security"] and "advisory" not in rows["lint"]
+    gated = render_table([_advised(("security",))], color=False)
+    assert "advisory" not in gated and "fail" in gated.splitlines()[0]
+    assert render_table([_advised()], color=False).splitlines()[0].split()[-1] == "pass"
+
+
+def test_a_cached_verdict_says_its_times_are_the_first_runs() -> None:
+    text = render_table([replace(_advised(), cached=True)], color=False, width=200)
+    assert "(cached: stage times are the first run's)" in text.splitlines()[0]
+
+
+@pytest.mark.parametrize("columns", [60, 100, 160])
+def test_the_tables_fit_the_terminal_width_rich_finds(columns, validate_fail, monkeypatch):
+    long = Diagnostic("error", "x" * 150, "detail " * 40, file="modules/network/main.tf", line=1)
+    stages = (*validate_fail.stages[:2], replace(validate_fail.stages[2], diagnostics=(long,)))
+    cert = replace(validate_fail, stages=stages, source="s" * 120)
+    monkeypatch.setenv("COLUMNS", str(columns))
+    lines = render_table([cert], color=False).splitlines()
+    assert max(len(line) for line in lines) == columns  # the long cells fill it, and wrap
+    assert "".join(lines).count("x" * 10) >= 10  # folded, not cut off with an ellipsis

@@ -61,3 +61,23 @@ def test_a_mutation_reply_keeps_the_input_files_it_leaves_out():
     assert fn(prompts=[[]] * 2, completions=[answer, answer], intent=["", ""],
               files=[files, "{}"]) == [0.5, 0.0]
     fn.close()
+
+
+def test_the_files_column_is_read_as_the_task_format_stores_it():
+    """TRL hands each dataset column over as stored: a list of {name, text} for a mutation
+    task, [] for a generation task (or a JSON string, or a mapping, from older files)."""
+    fn = VerifierReward(stages=("validate",), cache=False)
+    extra = 'output "n" {\n  value = aws_sqs_queue.orders.name\n}\n'
+    answer = [{"role": "assistant", "content": f"```hcl outputs.tf\n{extra}```"}]
+    forms = [[{"name": "main.tf", "text": GOOD}], {"main.tf": GOOD},
+             json.dumps([{"name": "main.tf", "text": GOOD}]), [], None]
+    assert fn(prompts=[[]] * 5, completions=[answer] * 5, intent=[""] * 5,
+              files=forms) == [0.5, 0.5, 0.5, 0.0, 0.0]
+    fn.close()
+
+
+def test_files_in_no_known_shape_are_refused():
+    from iacforge.train.rewards import start_files
+
+    with pytest.raises(ValueError, match="must be a list of"):
+        start_files([["main.tf", "locals {}"]])

@@ -18,6 +18,7 @@ from pathlib import Path
 from random import Random
 from typing import Any
 
+from iacforge.commands.args import fraction, non_negative_int, positive_int, unit_interval
 from iacforge.errors import IacforgeError
 
 HELP = "Build verified task sets: ingest, curate, synthesize, mutate, dedup, split, stats."
@@ -55,13 +56,15 @@ def _bar(total: int, label: str) -> Any:
 
 def _add_synth(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", type=Path, required=True, help="output directory (resumable)")
-    p.add_argument("--count", type=int, default=5000, help="generation tasks to write")
-    p.add_argument("--mutations", type=int, default=2000, help="mutation tasks to write")
+    p.add_argument("--count", type=non_negative_int, default=5000, help="generation tasks to write")
+    p.add_argument("--mutations", type=non_negative_int, default=2000,
+                   help="mutation tasks to write")
     p.add_argument("--families", help="comma-separated families (default: all)")
-    p.add_argument("--chunk", type=int, default=128, help="seeds verified together")
-    p.add_argument("--batch-size", type=int, help="candidates per terraform run")
-    p.add_argument("--start", type=int, default=0, help="first seed")
-    p.add_argument("--workers", type=int, help="parallel terraform runs (default: the cores)")
+    p.add_argument("--chunk", type=positive_int, default=128, help="seeds verified together")
+    p.add_argument("--batch-size", type=positive_int, help="candidates per terraform run")
+    p.add_argument("--start", type=non_negative_int, default=0, help="first seed")
+    p.add_argument("--workers", type=positive_int,
+                   help="parallel terraform runs (default: the cores)")
 
 
 def _synth(args: argparse.Namespace) -> int:
@@ -94,10 +97,11 @@ def _synth(args: argparse.Namespace) -> int:
 def _add_mutate(p: argparse.ArgumentParser) -> None:
     p.add_argument("tasks", type=Path, help="generation tasks (JSONL, Parquet, CSV, folder)")
     p.add_argument("--out", type=Path, required=True, help="mutation tasks (.jsonl, appended)")
-    p.add_argument("--rounds", type=int, default=1, help="mutations tried per task")
-    p.add_argument("--chunk", type=int, default=64, help="mutations verified together")
-    p.add_argument("--batch-size", type=int, help="candidates per terraform run")
-    p.add_argument("--workers", type=int, help="parallel terraform runs (default: the cores)")
+    p.add_argument("--rounds", type=positive_int, default=1, help="mutations tried per task")
+    p.add_argument("--chunk", type=positive_int, default=64, help="mutations verified together")
+    p.add_argument("--batch-size", type=positive_int, help="candidates per terraform run")
+    p.add_argument("--workers", type=positive_int,
+                   help="parallel terraform runs (default: the cores)")
 
 
 def _mutate(args: argparse.Namespace) -> int:
@@ -150,15 +154,15 @@ def _mutate(args: argparse.Namespace) -> int:
 def _add_dedup(p: argparse.ArgumentParser) -> None:
     p.add_argument("inputs", type=Path, nargs="+", help="task files or folders")
     p.add_argument("--out", type=Path, required=True, help="the kept tasks (.jsonl/.parquet)")
-    p.add_argument("--threshold", type=float, default=0.9,
+    p.add_argument("--threshold", type=unit_interval, default=0.9,
                    help="MinHash Jaccard similarity that makes a near duplicate (default 0.9)")
     p.add_argument("--no-near", action="store_true", help="remove exact duplicates only")
     p.add_argument("--against", type=Path, nargs="+", action="extend", default=[],
                    metavar="BENCHMARK",
                    help="benchmarks to decontaminate against (IaC-Eval CSV, task files); "
                         "several after one flag, or the flag repeated")
-    p.add_argument("--ngram", type=int, default=8, help="prompt n-gram length (code: 2n)")
-    p.add_argument("--overlap", type=float, default=0.5,
+    p.add_argument("--ngram", type=positive_int, default=8, help="prompt n-gram length (code: 2n)")
+    p.add_argument("--overlap", type=unit_interval, default=0.5,
                    help="share of a task's n-grams in the benchmark that removes it")
 
 
@@ -212,8 +216,9 @@ def _add_split(p: argparse.ArgumentParser) -> None:
     p.add_argument("inputs", type=Path, nargs="+", help="task files or folders")
     p.add_argument("--out", type=Path, required=True,
                    help="folder for train.jsonl and test.jsonl")
-    p.add_argument("--test-fraction", type=float, default=0.1)
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--test-fraction", type=fraction, default=0.1,
+                   help="share of the tasks in test")
+    p.add_argument("--seed", type=non_negative_int, default=0, help="shuffle seed")
     p.add_argument("--parquet", action="store_true", help="also write train/test .parquet")
 
 
@@ -298,10 +303,12 @@ def _add_curate(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", type=Path, required=True, help="output folder (resumable)")
     p.add_argument("--model", default=None, help=f"repair and description model "
                                                  f"(default {default_model()})")
-    p.add_argument("--turns", type=int, default=5, help="repair turns, the first included")
-    p.add_argument("--limit", type=int, help="curate only the first N modules")
-    p.add_argument("--max-new-tokens", type=int, default=1024, help="reply budget per turn")
-    p.add_argument("--workers", type=int, help="parallel terraform runs (default: the cores)")
+    p.add_argument("--turns", type=positive_int, default=5, help="repair turns, the first included")
+    p.add_argument("--limit", type=positive_int, help="curate only the first N modules")
+    p.add_argument("--max-new-tokens", type=positive_int, default=1024,
+                   help="reply budget per turn")
+    p.add_argument("--workers", type=positive_int,
+                   help="parallel terraform runs (default: the cores)")
 
 
 def _curate(args: argparse.Namespace) -> int:

@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from iacforge.commands.args import add_verbosity, positive_float, positive_int
 from iacforge.commands.generate import add_sampling_options, sampling
 from iacforge.commands.verify import add_fail_on
 from iacforge.eval.harness import EvalConfig
@@ -31,7 +32,8 @@ def register(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--tasks", type=Path, required=True,
                         help="IaC-Eval CSV, task JSONL/Parquet, or a dataset folder")
     parser.add_argument("--split", help="the split to read from a dataset folder (e.g. test)")
-    parser.add_argument("--limit", type=int, help="evaluate only the first N tasks (a smoke test)")
+    parser.add_argument("--limit", type=positive_int,
+                        help="evaluate only the first N tasks (a smoke test)")
     parser.add_argument("--model", help=f"embedded, hf:PATH, openai:MODEL, scripted:FILE.json "
                                         f"(default: $IACFORGE_MODEL or {default_model()})")
     parser.add_argument("--references", action="store_true",
@@ -43,12 +45,14 @@ def register(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--stages", type=_stages,
                         help="comma-separated stages to verify (default: all; intent where a "
                              "task has a policy)")
-    parser.add_argument("--chunk", type=int, default=EvalConfig.chunk,
+    parser.add_argument("--chunk", type=positive_int, default=EvalConfig.chunk,
                         help=f"tasks generated and verified together (default {EvalConfig.chunk})")
-    parser.add_argument("--workers", type=int, help="verification workers (default: the cores)")
-    parser.add_argument("--timeout", type=float, help="seconds per terraform command")
+    parser.add_argument("--workers", type=positive_int,
+                        help="verification workers (default: the cores)")
+    parser.add_argument("--timeout", type=positive_float, help="seconds per terraform command")
     parser.add_argument("--no-cache", action="store_true", help="do not use the verdict cache")
     add_fail_on(parser)
+    add_verbosity(parser)
     model = parser.add_argument_group("model")
     model.add_argument("--base-url", help="OpenAI-compatible API root for openai:MODEL")
     model.add_argument("--api-key-env", metavar="VAR", help="variable holding the API key")
@@ -70,9 +74,9 @@ def _ks(text: str) -> tuple[int, ...]:
         ks = tuple(sorted({int(k) for k in text.split(",") if k.strip()}))
     except ValueError:
         raise argparse.ArgumentTypeError(
-            f"--k takes comma-separated integers, not {text!r}") from None
-    if not ks:
-        raise argparse.ArgumentTypeError("--k needs at least one value")
+            f"must be comma-separated whole numbers, not {text!r}") from None
+    if not ks or ks[0] < 1:
+        raise argparse.ArgumentTypeError(f"must be whole numbers of at least 1, not {text!r}")
     return ks
 
 
@@ -107,7 +111,7 @@ def run(args: argparse.Namespace) -> int:
     cache = None if args.no_cache else VerdictCache(default_path(settings))
     pool = open_pool("local", args.workers or settings.workers)
     try:
-        with ProgressView(f"eval {path}") as view:
+        with ProgressView(f"eval {path}", quiet=args.quiet) as view:
             run_eval(tasks, run_dir, config, backend=backend, verifier=verifier, pool=pool,
                      cache=cache, on_progress=view.update)
     finally:
@@ -158,11 +162,11 @@ def summary_text(results: dict, skipped: list[str]) -> str:
 class ProgressView:
     """A rich progress bar with ETA on a terminal; a line per step elsewhere (logs, CI)."""
 
-    def __init__(self, title: str) -> None:
+    def __init__(self, title: str, *, quiet: bool = False) -> None:
         from rich.console import Console
 
         self.title = title
-        self.console = Console(stderr=True, highlight=False)
+        self.console = Console(stderr=True, highlight=False, quiet=quiet)
         self._bar: Any = None
         self._task: Any = None
         self._start = time.monotonic()

@@ -15,6 +15,14 @@ from rich.console import Console
 from rich.status import Status
 
 from iacforge import __version__
+from iacforge.commands.args import (
+    add_verbosity,
+    non_negative_float,
+    non_negative_int,
+    positive_float,
+    positive_int,
+    probability,
+)
 from iacforge.commands.verify import add_fail_on, exit_code
 from iacforge.config import Settings
 from iacforge.errors import IacforgeError
@@ -44,7 +52,8 @@ def add_loop_options(parser: argparse.ArgumentParser) -> None:
                        help=f"embedded, hf:PATH, openai:MODEL, scripted:FILE.json or a local "
                             f"model path (default: $IACFORGE_MODEL or {default_model()})")
     model.add_argument("--adapter", help="LoRA adapter directory for a local model (needs peft)")
-    model.add_argument("--base-url", help="OpenAI-compatible API root, e.g. http://127.0.0.1:8000/v1")
+    model.add_argument("--base-url",
+                       help="OpenAI-compatible API root, e.g. http://127.0.0.1:8000/v1")
     model.add_argument("--api-key-env", metavar="VAR",
                        help="environment variable holding the server's API key")
     loop = parser.add_argument_group("repair loop")
@@ -52,26 +61,28 @@ def add_loop_options(parser: argparse.ArgumentParser) -> None:
     verify = parser.add_argument_group("verification and output")
     verify.add_argument("--intent", type=Path, help="Rego intent policy evaluated on the plan")
     verify.add_argument("--stages", help="comma-separated stages to verify (default: all)")
-    verify.add_argument("--timeout", type=float, help="seconds per terraform command")
+    verify.add_argument("--timeout", type=positive_float, help="seconds per terraform command")
     add_fail_on(verify)
     verify.add_argument("--trajectories", type=Path, metavar="FILE",
                         help="write every attempt (prompt, reply, certificate, reward) as JSONL")
     verify.add_argument("--json", action="store_true", help="print a JSON result on stdout")
+    add_verbosity(parser)
 
 
 def add_sampling_options(group: argparse._ArgumentGroup, *, samples: int, turns: int) -> None:
     """--samples, --turns and the sampling flags, with the defaults of the dataclasses."""
-    group.add_argument("--samples", type=int, default=samples,
+    group.add_argument("--samples", type=positive_int, default=samples,
                        help=f"candidates sampled (default {samples})")
-    group.add_argument("--turns", type=int, default=turns,
+    group.add_argument("--turns", type=positive_int, default=turns,
                        help=f"turns, the first included (default {turns})")
-    group.add_argument("--max-new-tokens", type=int, default=Sampling.max_new_tokens,
+    group.add_argument("--max-new-tokens", type=positive_int, default=Sampling.max_new_tokens,
                        help=f"reply budget in tokens (default {Sampling.max_new_tokens})")
-    group.add_argument("--temperature", type=float, default=Sampling.temperature,
+    group.add_argument("--temperature", type=non_negative_float, default=Sampling.temperature,
                        help=f"0 is greedy (default {Sampling.temperature})")
-    group.add_argument("--top-p", type=float, default=Sampling.top_p,
+    group.add_argument("--top-p", type=probability, default=Sampling.top_p,
                        help=f"nucleus sampling (default {Sampling.top_p})")
-    group.add_argument("--seed", type=int, help="sampling seed (for reproducible samples)")
+    group.add_argument("--seed", type=non_negative_int,
+                       help="sampling seed (for reproducible samples)")
     group.add_argument("--constrain", choices=("schema", "syntax", "none"),
                        help="decode under the provider schema, HCL syntax, or freely (default: "
                             "schema for local models, none for servers)")
@@ -100,7 +111,7 @@ def execute(args: argparse.Namespace, request: Request, out: Path,
     verifier = Verifier(Settings.from_env(timeout=args.timeout), stages,
                         options=VerifierOptions(fail_on=args.fail_on))
     spec = args.model or default_model()
-    with LiveView() as view:
+    with LiveView(quiet=args.quiet) as view:
         view.say(f"loading model {spec} …")
         backend = load_backend(spec, BackendOptions(
             adapter=args.adapter, base_url=args.base_url, api_key_env=args.api_key_env))
@@ -122,8 +133,8 @@ def execute(args: argparse.Namespace, request: Request, out: Path,
 class LiveView:
     """Progress on stderr: a spinner line on a terminal, one line per turn elsewhere."""
 
-    def __init__(self) -> None:
-        self.console = Console(stderr=True, highlight=False)
+    def __init__(self, *, quiet: bool = False) -> None:
+        self.console = Console(stderr=True, highlight=False, quiet=quiet)
         self._status: Status | None = None
 
     def __enter__(self) -> LiveView:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from iacforge.commands.args import port, positive_float, positive_int
 from iacforge.config import Settings
 from iacforge.serve.server import RewardServer
 from iacforge.serve.service import RewardService
@@ -17,25 +18,19 @@ HELP = "Serve certificates and rewards over HTTP: POST /verify, GET /health."
 def register(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--host", default="127.0.0.1",
                         help="address to listen on (default: loopback only)")
-    parser.add_argument("--port", type=int, default=8787, help="port (0: any free port)")
-    parser.add_argument("--workers", type=int, help="parallel workers (default: the cores)")
-    parser.add_argument("--queue", type=_positive, default=64,
+    parser.add_argument("--port", type=port, default=8787, help="port (0: any free port)")
+    parser.add_argument("--workers", type=positive_int,
+                        help="parallel workers (default: the cores)")
+    parser.add_argument("--queue", type=positive_int, default=64,
                         help="requests admitted at once; more are answered 503")
-    parser.add_argument("--timeout", type=float, default=600.0,
+    parser.add_argument("--timeout", type=positive_float, default=600.0,
                         help="seconds a request may take before it is answered 504")
-    parser.add_argument("--max-body", type=_positive, default=64 << 20,
+    parser.add_argument("--max-body", type=positive_int, default=64 << 20,
                         help="largest request body in bytes; larger ones are answered 413")
     parser.add_argument("--no-cache", action="store_true", help="do not use the verdict cache")
     parser.add_argument("--executor", choices=["local", "ray"], default="local",
                         help="where candidates are verified: local threads or Ray")
     parser.add_argument("--ray-address", help="Ray cluster to join (default: a local Ray)")
-
-
-def _positive(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
 
 
 def run(args: argparse.Namespace) -> int:

@@ -13,6 +13,14 @@ from dataclasses import fields
 from pathlib import Path
 from typing import Any, get_args
 
+from iacforge.commands.args import (
+    non_negative_float,
+    non_negative_int,
+    positive_float,
+    positive_int,
+    probability,
+    steps,
+)
 from iacforge.errors import SetupError
 from iacforge.train.advantages import Credit
 from iacforge.train.grpo import GRPORun
@@ -28,41 +36,45 @@ def register(parser: argparse.ArgumentParser) -> None:
     sub = parser.add_subparsers(dest="method", required=True, metavar="METHOD")
     sft = sub.add_parser("sft", help="supervised fine-tuning with best-fit packing")
     _common(sft, SFTRun)
-    sft.add_argument("--max-length", type=int, default=SFTRun.max_length,
+    sft.add_argument("--max-length", type=positive_int, default=SFTRun.max_length,
                      help="tokens per packed row")
-    sft.add_argument("--batch-size", type=int, default=SFTRun.batch_size,
+    sft.add_argument("--batch-size", type=positive_int, default=SFTRun.batch_size,
                      help="packed rows per step")
-    sft.add_argument("--grad-accum", type=int, default=SFTRun.grad_accum)
-    sft.add_argument("--epochs", type=float, default=SFTRun.epochs)
-    sft.add_argument("--max-steps", type=int, default=SFTRun.max_steps,
+    sft.add_argument("--grad-accum", type=positive_int, default=SFTRun.grad_accum,
+                     help="gradient accumulation steps")
+    sft.add_argument("--epochs", type=positive_float, default=SFTRun.epochs,
+                     help="passes over the tasks")
+    sft.add_argument("--max-steps", type=steps, default=SFTRun.max_steps,
                      help="stop after N steps (-1: run the epochs)")
     sft.add_argument("--no-packing", action="store_false", dest="packing",
                      help="pad instead of packing")
     grpo = sub.add_parser("grpo", help="GRPO with the verifier reward (TRL GRPOTrainer)")
     _common(grpo, GRPORun)
     _rl(grpo, GRPORun)
-    grpo.add_argument("--max-new-tokens", type=int, dest="max_completion_length",
+    grpo.add_argument("--max-new-tokens", type=positive_int, dest="max_completion_length",
                       default=GRPORun.max_completion_length)
-    grpo.add_argument("--max-prompt-length", type=int, default=GRPORun.max_prompt_length,
+    grpo.add_argument("--max-prompt-length", type=positive_int, default=GRPORun.max_prompt_length,
                       help="leave out tasks whose prompt is longer (tokens)")
     grpo.add_argument("--vllm", action="store_true", dest="use_vllm",
                       help="generate with vLLM (GPU, installed)")
-    grpo.add_argument("--micro-batch", type=int, default=GRPORun.micro_batch,
+    grpo.add_argument("--micro-batch", type=positive_int, default=GRPORun.micro_batch,
                       help="completions per forward/backward pass (memory)")
     multi = sub.add_parser("multiturn", help="the repair loop as the RL episode")
     _common(multi, MultiTurnRun)
     _rl(multi, MultiTurnRun)
-    multi.add_argument("--max-new-tokens", type=int, default=MultiTurnRun.max_new_tokens)
+    multi.add_argument("--max-new-tokens", type=positive_int, default=MultiTurnRun.max_new_tokens,
+                       help="reply budget per turn (tokens)")
     multi.add_argument("--estimator", choices=get_args(Estimator),
-                       default=MultiTurnRun.estimator)
-    multi.add_argument("--turns", type=int, default=MultiTurnRun.turns,
+                       default=MultiTurnRun.estimator, help="credit assignment over turns")
+    multi.add_argument("--turns", type=positive_int, default=MultiTurnRun.turns,
                        help="turns per episode")
-    multi.add_argument("--branch", type=int, default=MultiTurnRun.branch,
+    multi.add_argument("--branch", type=positive_int, default=MultiTurnRun.branch,
                        help="repairs per failed attempt (Murphy)")
-    multi.add_argument("--gamma", type=float, default=MultiTurnRun.gamma, help="GTPO discount")
+    multi.add_argument("--gamma", type=probability, default=MultiTurnRun.gamma,
+                       help="GTPO discount")
     multi.add_argument("--credit", choices=get_args(Credit), default=MultiTurnRun.credit,
                        help="Murphy: MaRS (max) or MeRS (mean)")
-    multi.add_argument("--prune-std", type=float, default=MultiTurnRun.prune_std,
+    multi.add_argument("--prune-std", type=non_negative_float, default=MultiTurnRun.prune_std,
                        help="Murphy: drop groups with value std below")
 
 
@@ -74,32 +86,35 @@ def _common(parser: argparse.ArgumentParser, run: type[TrainRun]) -> None:
     parser.add_argument("--out", type=Path, required=True, help="output (and resume) directory")
     parser.add_argument("--model", help="embedded (default), hf:PATH or a path")
     parser.add_argument("--adapter", type=Path, help="keep training this LoRA adapter")
-    parser.add_argument("--lora-rank", type=int, default=LoraSettings.rank,
+    parser.add_argument("--lora-rank", type=non_negative_int, default=LoraSettings.rank,
                         help="0: full fine-tuning")
-    parser.add_argument("--lora-alpha", type=int, default=LoraSettings.alpha)
-    parser.add_argument("--lr", type=float, dest="learning_rate", default=run.learning_rate,
-                        help=f"learning rate (default {run.learning_rate})")
-    parser.add_argument("--limit", type=int, help="use only the first N tasks")
-    parser.add_argument("--seed", type=int, default=run.seed)
-    parser.add_argument("--save-steps", type=int, default=run.save_steps,
+    parser.add_argument("--lora-alpha", type=positive_int, default=LoraSettings.alpha,
+                        help="LoRA scaling")
+    parser.add_argument("--lr", type=positive_float, dest="learning_rate",
+                        default=run.learning_rate, help="learning rate")
+    parser.add_argument("--limit", type=positive_int, help="use only the first N tasks")
+    parser.add_argument("--seed", type=non_negative_int, default=run.seed, help="random seed")
+    parser.add_argument("--save-steps", type=positive_int, default=run.save_steps,
                         help=f"checkpoint every N steps (default {run.save_steps})")
     parser.add_argument("--bf16", action="store_true",
                         help="bfloat16 autocast (CPUs with AVX512-BF16/AMX, GPUs)")
 
 
 def _rl(parser: argparse.ArgumentParser, run: type[RLRun]) -> None:
-    parser.add_argument("--group", type=int, default=run.group,
+    parser.add_argument("--group", type=positive_int, default=run.group,
                         help=f"completions per prompt (G; default {run.group})")
-    parser.add_argument("--prompts-per-step", type=int, default=run.prompts_per_step)
-    parser.add_argument("--beta", type=float, default=run.beta, help="KL coefficient")
-    parser.add_argument("--temperature", type=float, default=run.temperature)
-    parser.add_argument("--max-steps", type=int, default=run.max_steps,
+    parser.add_argument("--prompts-per-step", type=positive_int, default=run.prompts_per_step,
+                        help="tasks per optimizer step")
+    parser.add_argument("--beta", type=non_negative_float, default=run.beta, help="KL coefficient")
+    parser.add_argument("--temperature", type=non_negative_float, default=run.temperature,
+                        help="sampling temperature")
+    parser.add_argument("--max-steps", type=positive_int, default=run.max_steps,
                         help=f"optimizer steps (default {run.max_steps})")
     parser.add_argument("--stages", type=_stage_tuple, default=run.stages,
                         help=f"verifier stages the reward runs (default {','.join(run.stages)}; "
                              "intent where a task has one)")
     parser.add_argument("--reward-url", help="an `iacforge serve` URL to verify on")
-    parser.add_argument("--workers", type=int, help="local verification threads")
+    parser.add_argument("--workers", type=positive_int, help="local verification threads")
 
 
 def _stage_tuple(text: str) -> tuple[str, ...]:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from iacforge.candidate import Candidate
 from iacforge.certificate import Certificate
+from iacforge.commands.args import add_verbosity, positive_float, positive_int
 from iacforge.config import Settings
 from iacforge.config_file import resolve
 from iacforge.diagnostics import FAILING
@@ -46,7 +47,7 @@ def register(parser: argparse.ArgumentParser) -> None:
                         help=f"comma-separated stages (default: {','.join(DEFAULT_STAGES)}; "
                              "intent only with --intent); prerequisites are added")
     parser.add_argument("--format", choices=sorted(FORMATTERS), default="table")
-    parser.add_argument("--timeout", type=float, help="seconds per terraform command")
+    parser.add_argument("--timeout", type=positive_float, help="seconds per terraform command")
     add_fail_on(parser)
     parser.add_argument("--intent-rule", choices=INTENT_RULES,
                         help="which judgement sets the intent stage's status (default: "
@@ -63,13 +64,15 @@ def register(parser: argparse.ArgumentParser) -> None:
                         help="neither read nor write the verdict cache (IACFORGE_CACHE_DIR)")
     parser.add_argument("--executor", choices=["local", "ray"], default="local",
                         help="where candidates are verified: local threads or Ray")
-    parser.add_argument("--workers", type=int, help="parallel workers (default: the cores)")
+    parser.add_argument("--workers", type=positive_int,
+                        help="parallel workers (default: the cores)")
     parser.add_argument("--ray-address", help="Ray cluster to join (default: a local Ray)")
     parser.add_argument("--screen-policy", metavar="FILE",
                         help="JSON screen policy replacing the packaged one (README: Sandbox)")
     parser.add_argument("--allow-unsandboxed", action="store_true",
                         help="run terraform without the sandbox when this machine has none "
                              "(UNSAFE: candidates run with your user's access)")
+    add_verbosity(parser)
 
 
 def add_fail_on(parser: argparse.ArgumentParser | argparse._ArgumentGroup) -> None:
@@ -116,7 +119,8 @@ def run(args: argparse.Namespace) -> int:
     # a cluster's size is the cluster's; IACFORGE_WORKERS and the file size this machine's pool
     workers = args.workers if args.ray_address else conf["workers"]
     certs = verify_all(candidates, intent, verifier=verifier, executor=args.executor,
-                       workers=workers, ray_address=args.ray_address, cache=cache)
+                       workers=workers, ray_address=args.ray_address, cache=cache,
+                       progress=False if args.quiet else None)
     print(render(certs, args.format))
     return exit_code(certs)
 

@@ -107,7 +107,7 @@ def open_run(path: str | Path, tasks: Sequence[Task], config: EvalConfig, model:
     """Create or resume the run of `tasks` × `config` × `model` in `path`."""
     digest = hashlib.sha256("".join(t.digest() for t in tasks).encode()).hexdigest()
     identity = {"model": model, "tasks": digest, **config.identity()}
-    meta = [{"id": t.id, "difficulty": t.difficulty, "family": t.family,
+    meta = [{"id": t.id, "prompt": t.prompt, "difficulty": t.difficulty, "family": t.family,
              "resources": list(t.resources), "source": t.source} for t in tasks]
     return RunDir.open(path, identity, {"tasks": meta, "environment": environment(),
                                         **(extra or {})})

@@ -21,16 +21,28 @@ import numpy as np
 from iacforge.eval.metrics import pass_at_k
 
 Runs = Sequence[tuple[str, dict[str, Any]]]
-#: The criteria the bar charts show, with their labels.
-SHOWN = (("compile", "FV-i compile"), ("deploy", "FV-ii plan"), ("correct", "FV-iii IaC-Eval"),
-         ("correct_strict", "FV-iii strict"), ("lint", "lint"), ("compliance", "security"))
+#: The pass rates the stage chart shows, with their axis labels (two lines each, so six
+#: labels fit side by side).
+SHOWN = (("compile", "FV-i\ncompile"), ("deploy", "FV-ii\nplan"),
+         ("correct", "FV-iii\nIaC-Eval rule"), ("correct_strict", "FV-iii\nstrict rule"),
+         ("lint", "lint\npassed"))
 
 
 def criteria_bars(runs: Runs) -> str:
-    """Pass rate of every criterion (and mean security compliance), one bar per run."""
+    """Pass rate of every criterion, one bar per run (compliance has its own chart: it is a
+    mean share of checks passed, not a share of samples)."""
     labels = [label for _, label in SHOWN]
     values = [[_rate(doc["overall"]["rates"], key) for key, _ in SHOWN] for _, doc in runs]
-    return _bars(labels, [name for name, _ in runs], values, "Pass rate per stage")
+    return _bars(labels, [name for name, _ in runs], values, "Pass rate per stage",
+                 ylabel="share of samples")
+
+
+def compliance_bars(runs: Runs) -> str:
+    """Mean security compliance (checkov checks passed / checks run), one bar per run."""
+    names = [name for name, _ in runs]
+    values = [[_rate(doc["overall"]["rates"], "compliance")] for _, doc in runs]
+    return _bars(["security compliance\n(mean share of checkov checks passed)"], names, values,
+                 "Security compliance", ylabel="share of checks")
 
 
 def difficulty_bars(runs: Runs, criterion: str = "correct") -> str:
@@ -53,8 +65,8 @@ def pass_at_k_curves(runs: Runs, criterion: str = "correct") -> str:
         ks = list(range(1, top + 1))
         curve = [np.mean([pass_at_k(n, c, k) for c, n in counts if n >= k]) for k in ks]
         ax.plot(ks, curve, marker="o", label=name)
-    ax.set(xlabel="k (samples)", ylabel=f"pass@k ({criterion})", ylim=(0, 1.05),
-           title=f"pass@k, {criterion}")
+    label = dict(SHOWN).get(criterion, criterion).replace("\n", " ")
+    ax.set(xlabel="k (samples)", ylabel="pass@k", ylim=(0, 1.05), title=f"pass@k, {label}")
     ax.xaxis.get_major_locator().set_params(integer=True)
     ax.grid(alpha=0.3)
     ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1.0))
@@ -80,11 +92,13 @@ def _group_bars(runs: Runs, section: str, criterion: str, what: str) -> str:
     groups = list(dict.fromkeys(g for _, doc in runs for g in doc[section]))
     values = [[_rate(doc[section][g]["rates"], criterion) if g in doc[section] else np.nan
                for g in groups] for _, doc in runs]
-    return _bars(groups, [name for name, _ in runs], values,
-                 f"{criterion} pass rate per {what}")
+    label = dict(SHOWN).get(criterion, criterion).replace("\n", " ")
+    return _bars(groups, [name for name, _ in runs], values, f"{label}: pass rate per {what}",
+                 ylabel="share of samples")
 
 
-def _bars(groups: list[str], series: list[str], values: list[list[float]], title: str) -> str:
+def _bars(groups: list[str], series: list[str], values: list[list[float]], title: str,
+          ylabel: str = "rate") -> str:
     width_in = min(10.0, max(6.4, 0.45 * len(groups) * max(1, len(series))))
     fig, ax = plt.subplots(figsize=(width_in, 3.6))
     width = 0.8 / max(1, len(series))
@@ -92,7 +106,7 @@ def _bars(groups: list[str], series: list[str], values: list[list[float]], title
     for i, (name, row) in enumerate(zip(series, values, strict=True)):
         ax.bar(x + (i - (len(series) - 1) / 2) * width, row, width, label=name)
     ax.set_xticks(x, groups, rotation=20 if len(groups) > 6 else 0)
-    ax.set(ylim=(0, 1.05), ylabel="rate", title=title)
+    ax.set(ylim=(0, 1.05), ylabel=ylabel, title=title)
     ax.grid(axis="y", alpha=0.3)
     ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1.0))
     return _uri(fig)

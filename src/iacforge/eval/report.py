@@ -22,6 +22,8 @@ from iacforge.eval.irt import IRTFit, fit_2pl, responses_from
 from iacforge.eval.rundir import RunDir
 
 Table = tuple[list[str], list[list[str]]]
+#: A task's prompt is clipped to this many characters in the tasks table.
+PROMPT_CHARS = 160
 _STYLE = """
 body { font: 14px/1.45 system-ui, sans-serif; margin: 2rem auto; max-width: 72rem; color: #222; }
 h1 { font-size: 1.6rem; } h2 { margin-top: 2.2rem; border-bottom: 1px solid #ddd; }
@@ -79,9 +81,12 @@ def item_analysis(runs: Sequence[RunReport], criterion: str = "correct") -> IRTF
 def render_html(runs: Sequence[RunReport], irt: IRTFit | None) -> str:
     docs = [(r.name, r.results) for r in runs]
     figures = [("Pass rate per stage", plots.criteria_bars(docs)),
-               ("FV-iii pass rate per difficulty", plots.difficulty_bars(docs)),
-               ("pass@k (FV-iii, IaC-Eval rule)", plots.pass_at_k_curves(docs)),
-               ("FV-iii pass rate per resource family", plots.family_bars(docs))]
+               ("Mean security compliance (a share of checks, not of samples)",
+                plots.compliance_bars(docs)),
+               ("FV-iii pass rate per difficulty", plots.difficulty_bars(docs))]
+    if any(_samples_per_task(doc) > 1 for _, doc in docs):  # with n = 1 pass@k is one point
+        figures.append(("pass@k (FV-iii, IaC-Eval rule)", plots.pass_at_k_curves(docs)))
+    figures.append(("FV-iii pass rate per resource family", plots.family_bars(docs)))
     if any(len(doc["by_turn"]) > 1 for _, doc in docs):
         figures.append(("FV-iii pass rate by repair turns", plots.turn_curves(docs)))
     parts = [f"<h1>iacforge evaluation report</h1><p class='note'>{_generated()}</p>",
@@ -175,20 +180,23 @@ def stages_table(runs: Sequence[RunReport]) -> Table:
 
 
 def tasks_table(runs: Sequence[RunReport]) -> Table:
+    """One row per task: what it asks (prompt, resources) beside how each run did."""
     meta = {t["id"]: t for r in runs for t in r.info.get("tasks", [])}
     rows_by_run = [{row["task_id"]: row for row in r.results["tasks"]} for r in runs]
     rows = []
     for task_id, task in meta.items():
-        cells = [task_id, str(task.get("difficulty") or ""), str(task.get("family") or "")]
+        cells = [task_id, _clip(task.get("prompt") or "", PROMPT_CHARS),
+                 ", ".join(task.get("resources") or []), str(task.get("difficulty") or ""),
+                 str(task.get("family") or "")]
         for by_id in rows_by_run:
             row = by_id.get(task_id)
             cells.append("—" if row is None else _task_cell(row))
         rows.append(cells)
-    return ["Task", "Difficulty", "Family", *(r.name for r in runs)], rows
+    return ["Task", "Prompt", "Resources", "Difficulty", "Family", *(r.name for r in runs)], rows
 
 
 def failures_table(runs: Sequence[RunReport]) -> Table:
-    rows = [[r.name, row["task_id"], row["failure"]["stage"], row["failure"]["status"],
+    rows = [[r.name, row["task_id"], row["failure"]["stage"], _shortfall(row["failure"]),
              _why(row["failure"])]
             for r in runs for row in r.results["tasks"] if row["failure"]]
     return ["Run", "Task", "Stage", "Status", "Why (first sample that fell short)"], rows
@@ -210,11 +218,29 @@ def _task_cell(row: dict[str, Any]) -> str:
     c, n = row["counts"]["correct"]
     head = f"{c}/{n} correct" if n else (
         f"{row['counts']['deploy'][0]}/{row['counts']['deploy'][1]} plan")
-    return f"{head}; {row['failure']['stage']}: {_why(row['failure'])}" if row["failure"] else head
+    failure = row["failure"]
+    if not failure:
+        return head
+    return f"{head}; {failure['stage']} {_shortfall(failure)}: {_why(failure)}"
+
+
+def _shortfall(failure: dict[str, str]) -> str:
+    """The status a shortfall reads as. Never "pass": the intent stage passes on the IaC-Eval
+    rule while the strict rule (its top `is_*valid*` rule) is not met."""
+    return "fail (strict rule)" if failure["status"] == "pass" else failure["status"]
+
+
+def _samples_per_task(doc: dict[str, Any]) -> int:
+    return max((row["counts"]["correct"][1] for row in doc["tasks"]), default=0)
+
+
+def _clip(text: str, limit: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
 def _why(failure: dict[str, str]) -> str:
-    text = failure["summary"] or failure["status"]
+    text = failure["summary"] or _shortfall(failure)
     return f"{text} ({failure['detail']})" if failure["detail"] else text
 
 

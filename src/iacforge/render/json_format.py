@@ -1,4 +1,4 @@
-"""JSON output: certificates as the documented `Certificate.to_dict()` shape."""
+"""JSON output: one envelope, `{"iacforge_version", "certificates": [...]}`, for any number."""
 
 from __future__ import annotations
 
@@ -10,19 +10,16 @@ from iacforge.render.version import iacforge_version
 
 
 def render_json(certs: list[Certificate]) -> str:
-    """Certificates as indented JSON.
+    """Certificates as indented JSON, in one shape whatever their number.
 
-    Exactly one certificate prints as its own dict (`Certificate.to_dict()`, which carries
-    `schema_version`), so `Certificate.from_dict(json.loads(out))` reads it back. Any other
-    number prints as `{"iacforge_version": "...", "certificates": [cert dict, ...]}`.
-    The plan JSON is left out in both shapes; it can be megabytes.
+    `{"iacforge_version": "...", "certificates": [cert.to_dict(), ...]}`: a script reads
+    `doc["certificates"]` for one input as for a directory of fifty. Each certificate carries
+    `schema_version` and `cached` (true: the verdict came from the cache, with the first run's
+    stage times). The plan JSON is left out; it can be megabytes.
     """
-    data: dict[str, Any]
-    if len(certs) == 1:
-        data = certs[0].to_dict()
-    else:
-        data = {
-            "iacforge_version": iacforge_version(),
-            "certificates": [cert.to_dict() for cert in certs],
-        }
+    data: dict[str, Any] = {
+        "iacforge_version": iacforge_version(),
+        "certificates": [cert.to_dict() for cert in certs],
+    }
     return json.dumps(data, indent=2)
+

@@ -17,6 +17,7 @@ from rich.text import Text
 
 from iacforge.certificate import Certificate
 from iacforge.diagnostics import Diagnostic, StageResult
+from iacforge.formal import ADVISORY, gates
 from iacforge.render.printable import printable
 
 STATUS_STYLES: dict[str, str] = {
@@ -32,16 +33,20 @@ SEVERITY_STYLES: dict[str, str] = {"error": "red", "warning": "yellow", "info": 
 RULES_TRUE, RULES_TOTAL = "rules_true", "rules_total"
 
 
-def render_table(certs: list[Certificate], color: bool | None = None, width: int = 120) -> str:
+def render_table(certs: list[Certificate], color: bool | None = None,
+                 width: int | None = None) -> str:
     """The certificates as terminal tables.
 
     Args:
         color: ANSI colours on or off; None colours when stdout is a terminal and `NO_COLOR`
             is unset. With False the text holds no escape codes at all.
-        width: the line width the tables are laid out for.
+        width: the line width the tables are laid out for; None: what rich finds for stdout
+            (`COLUMNS` when set, else the terminal's width, else 80). Long cells wrap.
     """
     if color is None:
         color = sys.stdout.isatty() and "NO_COLOR" not in os.environ
+    if width is None:
+        width = Console(file=sys.stdout).width
     out = io.StringIO()
     console = Console(
         file=out,
@@ -53,6 +58,7 @@ def render_table(certs: list[Certificate], color: bool | None = None, width: int
         emoji=False,
     )
     for cert in certs:
+        console.print(_title(cert))  # on its own line: a table's title wraps at its width
         console.print(_stage_table(cert))
         diagnostics = _diagnostic_table(cert)
         if diagnostics.row_count:
@@ -60,22 +66,39 @@ def render_table(certs: list[Certificate], color: bool | None = None, width: int
     return out.getvalue()
 
 
-def _stage_table(cert: Certificate) -> Table:
+def _title(cert: Certificate) -> Text:
     title = Text.assemble(
         (printable(cert.source) or "(no source)", "bold"),
         f"  {cert.content_hash[:12]}  ",
         _status_text(cert.status),
     )
-    table = Table(title=title, title_justify="left")
-    table.add_column("stage")
-    table.add_column("status")
-    table.add_column("seconds", justify="right")
-    table.add_column("summary")
+    if cert.cached:
+        title.append("  (cached: stage times are the first run's)", style="dim")
+    title.overflow = "fold"
+    return title
+
+
+def _stage_table(cert: Certificate) -> Table:
+    table = Table()
+    table.add_column("stage", no_wrap=True)
+    table.add_column("status", no_wrap=True)
+    table.add_column("seconds", justify="right", no_wrap=True)
+    table.add_column("summary", overflow="fold")
     for stage in cert.stages:
         seconds = f"{stage.seconds:.2f}"
-        table.add_row(_plain(stage.stage), _status_text(stage.status), seconds,
+        table.add_row(_plain(stage.stage), _stage_status(cert, stage), seconds,
                       _plain(summary(stage)))
     return table
+
+
+def _stage_status(cert: Certificate, stage: StageResult) -> Text:
+    """The stage's status; "fail (advisory)" where a failing stage does not gate the verdict
+    (security or lint without `--fail-on`)."""
+    text = _status_text(stage.status)
+    if stage.stage in ADVISORY and not gates(stage.stage, cert.fail_on) and not stage.passed \
+            and stage.status != "skipped":
+        text.append(" (advisory)", style="dim")
+    return text
 
 
 def _diagnostic_table(cert: Certificate) -> Table:

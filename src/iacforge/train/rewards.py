@@ -69,7 +69,7 @@ class VerifierReward:
 
     >>> fn = VerifierReward(stages=("parse",), cache=False)
     >>> fn(prompts=[[]], completions=[[{"role": "assistant",
-    ...    "content": "```hcl main.tf\\nlocals {}\\n```"}]], intent=[""], files=["{}"])
+    ...    "content": "```hcl main.tf\\nlocals {}\\n```"}]], intent=[""], files=[[]])
     [0.0]
     """
 
@@ -94,7 +94,7 @@ class VerifierReward:
         return {**self.__dict__, "_pool": None, "_cache": None}
 
     def __call__(self, prompts: list[Any], completions: list[Any], *,
-                 intent: list[str] | None = None, files: list[str] | None = None,
+                 intent: list[str] | None = None, files: list[Any] | None = None,
                  task_id: list[str] | None = None,
                  log_metric: Callable[[str, float], None] | None = None,
                  **_: Any) -> list[float | None]:
@@ -103,7 +103,7 @@ class VerifierReward:
         # share cached verdicts
         intents = [(IntentPolicy(t, policy_name(i)) if i else IntentPolicy(t)) if t else None
                    for t, i in zip(intent or [""] * n, task_id or [""] * n, strict=True)]
-        starts = [json.loads(f) if f else {} for f in (files or ["{}"] * n)]
+        starts = [start_files(f) for f in (files or [None] * n)]
         candidates = [Request("", files=s).candidate(_text(c), f"completion {i + 1}")
                       for i, (c, s) in enumerate(zip(completions, starts, strict=True))]
         certs, batch = self._certify(candidates, intents)
@@ -173,6 +173,30 @@ class VerifierReward:
         with urllib.request.urlopen(request, timeout=self.timeout) as response:
             answer = json.loads(response.read())
         return [Certificate.from_dict(r["certificate"]) for r in answer["results"]]
+
+
+def start_files(value: Any) -> dict[str, str]:
+    """A task's `files` column as a name → text dict, in any form a trainer hands it over:
+    the stored list of `{"name", "text"}` (datasets' `List({"name", "text"})`), a mapping,
+    either as a JSON string, or empty/None (a generation task). A JSON string that is not
+    JSON raises `json.JSONDecodeError`, a `ValueError` like any other unusable value.
+
+    >>> start_files([{"name": "main.tf", "text": "locals {}"}])
+    {'main.tf': 'locals {}'}
+    >>> start_files('{"main.tf": "locals {}"}') == start_files({"main.tf": "locals {}"})
+    True
+    """
+    if isinstance(value, str):
+        value = json.loads(value) if value.strip() else None
+    if value is None:
+        return {}
+    if isinstance(value, dict):
+        return {str(name): str(text) for name, text in value.items()}
+    try:  # a list, or the numpy array of dicts a Parquet column arrives as
+        return {str(item["name"]): str(item["text"]) for item in value}
+    except (TypeError, KeyError):
+        raise ValueError("files must be a list of {name, text} objects, a mapping of name to "
+                         f"text, or JSON of either; got {type(value).__name__}") from None
 
 
 def _text(completion: Any) -> str:

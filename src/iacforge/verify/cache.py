@@ -210,7 +210,8 @@ class CachedVerifier:
         """The key digest for `candidate` and its cached certificate, when there is one."""
         digest = self.key(candidate, intent).digest()
         hit = self.cache.get(digest)
-        return digest, None if hit is None else replace(hit, source=candidate.source)
+        return digest, None if hit is None else replace(hit, source=candidate.source,
+                                                         cached=True)
 
     def store(self, digest: str, cert: Certificate) -> Certificate:
         """Cache `cert` under `digest`; returns it as a later hit will return it."""
