@@ -55,13 +55,18 @@ def _exchange(address: tuple[str, int], request: bytes, start: threading.Barrier
 
 def _burst(address: tuple[str, int]) -> dict[str, int]:
     """How many of CLIENTS clients, started at once, got each answer."""
+    answers = _answers(address)
+    return {a: answers.count(a) for a in set(answers)}
+
+
+def _answers(address: tuple[str, int]) -> list[str]:
+    """The answer of each of CLIENTS clients, started at once (client i sends BODIES[i % 3])."""
     requests = [b"POST /verify HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
                 b"Content-Length: %d\r\n\r\n%s" % (len(body), body)
                 for body in (BODIES[i % len(BODIES)] for i in range(CLIENTS))]
     start = threading.Barrier(CLIENTS)
     with ThreadPoolExecutor(CLIENTS) as clients:
-        answers = list(clients.map(lambda r: _exchange(address, r, start), requests))
-    return {a: answers.count(a) for a in set(answers)}
+        return list(clients.map(lambda r: _exchange(address, r, start), requests))
 
 
 def _health(address: tuple[str, int]) -> dict:
@@ -73,10 +78,13 @@ def _health(address: tuple[str, int]) -> dict:
 
 
 def test_200_concurrent_clients_each_get_an_answer_and_the_server_stays_up(server):
-    counts = _burst(server.server_address)
+    answers = _answers(server.server_address)
     # no resets, no timeouts: a verdict, a 400 for the malformed body, or a 503 with Retry-After
-    assert set(counts) <= {"200", "400", "503 retry"}, counts
-    assert counts.get("400") == sum(1 for i in range(CLIENTS) if i % len(BODIES) == 2), counts
+    # (a full queue answers before it reads the body, so a malformed one may get a 503 too)
+    wanted = [{"400", "503 retry"} if i % len(BODIES) == 2 else {"200", "503 retry"}
+              for i in range(CLIENTS)]
+    assert all(a in w for a, w in zip(answers, wanted, strict=True)), sorted(set(answers))
+    assert "200" in answers and "400" in answers
     assert _health(server.server_address)["queue"]["in_flight"] == 0
 
 
