@@ -49,6 +49,7 @@ EXAMPLES: dict[str, str] = {
     "report": "iacforge report runs/my-model --out report/",
     "train": "iacforge train sft --tasks tasks.jsonl --out runs/sft --max-steps 20",
     "data": "iacforge data split tasks.jsonl --out dataset/ --test-fraction 0.1",
+    "config": "iacforge config --format json",
 }
 
 
