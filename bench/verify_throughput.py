@@ -45,15 +45,17 @@ from iacforge.candidate import Candidate
 from iacforge.certificate import Certificate
 from iacforge.config import Settings
 from iacforge.hcl.normalise import normalise
-from iacforge.verify import batch, bounded, terraform
-from iacforge.verify.emulator import aws_env, shared_server
+from iacforge.verify import bounded
+from iacforge.verify.batch import batched
 from iacforge.verify.intent_policy import IntentPolicy
 from iacforge.verify.pipeline import Verifier
 from iacforge.verify.pool import open_pool, verify_all
-from iacforge.verify.process import run_process
 from iacforge.verify.rego import RegoError, evaluate
+from iacforge.verify.sandbox.process import run_process
 from iacforge.verify.stages.intent import iac_eval_leaves
-from iacforge.verify.terraform import Terraform
+from iacforge.verify.terraform import runner
+from iacforge.verify.terraform.emulator import aws_env, shared_server
+from iacforge.verify.terraform.runner import Terraform
 
 REGIONS = ("us-east-1", "us-west-2", "eu-west-1")
 
@@ -278,12 +280,12 @@ class Breakdown:
 
     def install(self) -> None:
         """Time terraform runs (by subcommand), bounded steps (by stage) and the batch phases."""
-        tf = terraform.Terraform
+        tf = runner.Terraform
         tf._sandboxed = self.timed(tf._sandboxed, lambda _self, argv, *a: f"terraform {argv[1]}")
         bounded.run = self.timed(bounded.run, lambda fn, *args: "bounded " + (
             args[0] if args and isinstance(args[0], str) else fn.__name__))
-        batch.record = self.timed(batch.record, lambda *a: "phase: batched terraform runs")
-        batch.jobs_for = self.timed(batch.jobs_for, lambda *a: "phase: choose what to batch")
+        batched.record = self.timed(batched.record, lambda *a: "phase: batched terraform runs")
+        batched.jobs_for = self.timed(batched.jobs_for, lambda *a: "phase: choose what to batch")
 
     def table(self, total: float) -> str:
         rows = [f"  {name:<34} {seconds:7.1f} s {count:5d}x"
@@ -296,7 +298,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--naive-workers", type=int, default=1,
                         help="candidates the naive pipeline runs at once (IaC-Eval: 1)")
-    parser.add_argument("--batch-size", type=int, default=batch.BATCH_SIZE,
+    parser.add_argument("--batch-size", type=int, default=batched.BATCH_SIZE,
                         help="most candidates per terraform run")
     parser.add_argument("--executor", choices=["local", "ray"], default="local",
                         help="local: batched runs in this process; ray: chunks as Ray tasks")
@@ -324,7 +326,7 @@ def main(argv: list[str] | None = None) -> int:
         certs = verify_all(candidates, intents, verifier=verifier, pool=pool, progress=False)
         pool.close()
     else:
-        certs = batch.verify_batched(verifier, candidates, intents, batch_size=args.batch_size)
+        certs = batched.verify_batched(verifier, candidates, intents, batch_size=args.batch_size)
     iacforge_s = time.monotonic() - start
     print(f"iacforge ({args.executor}): {iacforge_s:.1f} s", file=sys.stderr)
     print(breakdown.table(iacforge_s), file=sys.stderr)

@@ -93,7 +93,7 @@ def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
 def test_the_graph_sees_function_level_imports():
     assert cycles({"a": {"b"}, "b": {"a"}, "c": {"a"}}) == [["a", "b"]]
     g = graph()
-    assert "iacforge.verify.pipeline" in g["iacforge.verify.batch"]
+    assert "iacforge.verify.pipeline" in g["iacforge.verify.batch.batched"]
 
 
 def test_src_has_no_import_cycle():

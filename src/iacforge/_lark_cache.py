@@ -13,7 +13,7 @@ import tempfile
 from pathlib import Path
 
 from iacforge.config import Settings
-from iacforge.verify.workspace import private_dir
+from iacforge.verify.sandbox import private_dir
 
 
 def _import_parser_privately() -> None:

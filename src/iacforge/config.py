@@ -68,7 +68,7 @@ class Settings:
     max_bytes: int = 2_000_000
     #: Run terraform without the sandbox when this machine cannot provide one (unsafe).
     allow_unsandboxed: bool = False
-    #: A JSON screen policy replacing the packaged one (verify/screen_policy.json).
+    #: A JSON screen policy replacing the packaged one (verify/screen/policy.json).
     screen_policy: str | None = None
     #: Advisory stages (security, lint) whose failure fails the verdict too; comma-separated
     #: in the environment. By default only the correctness stages decide it.

@@ -15,7 +15,7 @@ from iacforge.data.families import FAMILIES, NEW_FAMILIES
 from iacforge.data.schema import unknown_arguments
 from iacforge.data.synth import Counts, Synthesizer, spec_for
 from iacforge.formal import FORMAL_STAGES
-from iacforge.verify.batch import verify_batched
+from iacforge.verify.batch.batched import verify_batched
 from iacforge.verify.intent_policy import IntentPolicy
 from iacforge.verify.pipeline import Verifier
 

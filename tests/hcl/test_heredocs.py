@@ -14,8 +14,8 @@ from iacforge.hcl.normalise import normalise
 from iacforge.hcl.outline import outline
 from iacforge.hcl.parse import parse_files
 from iacforge.hcl.scan import body_items, top_level_blocks
-from iacforge.verify.screen import screen
-from iacforge.verify.screen_policy import ScreenPolicy
+from iacforge.verify.screen.policy import ScreenPolicy
+from iacforge.verify.screen.rules import screen
 
 #: (name, opening, the heredoc's lines, closing line), joined with `\n` or `\r\n`.
 SPELLINGS = {

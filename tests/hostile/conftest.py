@@ -23,11 +23,11 @@ import pytest
 from iacforge.candidate import Candidate
 from iacforge.config import Settings
 from iacforge.errors import SetupError
-from iacforge.verify import sandbox
-from iacforge.verify.process import ProcessResult
-from iacforge.verify.screen_policy import PACKAGED
-from iacforge.verify.terraform import Terraform
-from iacforge.verify.workspace import Workspace
+from iacforge.verify.sandbox import bwrap as sandbox
+from iacforge.verify.sandbox.process import ProcessResult
+from iacforge.verify.sandbox.workspace import Workspace
+from iacforge.verify.screen.policy import PACKAGED
+from iacforge.verify.terraform.runner import Terraform
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "hostile"
 #: Where fixtures point for "a host path outside the workspace", and their listener port.

@@ -7,8 +7,8 @@ test_provisioners; a provider pointed at the host's loopback spends a minute in 
 import socket
 import time
 
-from iacforge.verify.emulator import aws_env, shared_server
-from iacforge.verify.process import run_process
+from iacforge.verify.sandbox.process import run_process
+from iacforge.verify.terraform.emulator import aws_env, shared_server
 
 from .conftest import everything
 

@@ -21,9 +21,9 @@ from botocore.config import Config
 
 from iacforge.candidate import Candidate
 from iacforge.config import Settings
-from iacforge.verify.emulator import MotoServer, account_credentials, new_account_id
 from iacforge.verify.options import VerifierOptions
 from iacforge.verify.pipeline import Verifier
+from iacforge.verify.terraform.emulator import MotoServer, account_credentials, new_account_id
 
 from .conftest import PERMISSIVE, Listener
 

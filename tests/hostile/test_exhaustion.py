@@ -10,9 +10,9 @@ import pytest
 
 from iacforge.candidate import Candidate
 from iacforge.config import Settings
-from iacforge.verify.emulator import shared_server
 from iacforge.verify.options import VerifierOptions
 from iacforge.verify.pipeline import Verifier
+from iacforge.verify.terraform.emulator import shared_server
 
 from .conftest import PERMISSIVE, candidate, fixture_files, run_terraform
 

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from iacforge.lint import deprecated_interpolation
-from iacforge.verify.process import run_process
+from iacforge.verify.sandbox.process import run_process
 
 NAME = "terraform_deprecated_interpolation"
 FIXTURE = Path(__file__).parents[1] / "fixtures" / "lint" / NAME

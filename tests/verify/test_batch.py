@@ -13,14 +13,14 @@ from iacforge.candidate import Candidate
 from iacforge.certificate import Certificate
 from iacforge.hcl.extract import from_path
 from iacforge.hcl.parse import parse_files
-from iacforge.verify import batch
-from iacforge.verify.batch_diagnostics import attribute
-from iacforge.verify.batch_layout import ROOT_FILE, Layout, make_member
-from iacforge.verify.batch_run import PLAN, SHOW, VALIDATE
+from iacforge.verify.batch import batched as batch
+from iacforge.verify.batch.attribution import attribute
+from iacforge.verify.batch.layout import ROOT_FILE, Layout, make_member
+from iacforge.verify.batch.plan_split import split_plan
+from iacforge.verify.batch.run import PLAN, SHOW, VALIDATE
 from iacforge.verify.intent_policy import IntentPolicy
 from iacforge.verify.pipeline import Verifier
-from iacforge.verify.plan_split import split_plan
-from iacforge.verify.process import ProcessResult
+from iacforge.verify.sandbox.process import ProcessResult
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "batch"
 NAMES = sorted(p.name for p in (FIXTURES / "candidates").iterdir())

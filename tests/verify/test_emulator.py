@@ -21,14 +21,14 @@ from botocore.config import Config
 
 from iacforge.config import Settings
 from iacforge.errors import SetupError
-from iacforge.verify.emulator import (
+from iacforge.verify.terraform.emulator import (
     CATALOGUE,
     MotoServer,
     aws_env,
     merged_catalogue,
     shared_server,
 )
-from iacforge.verify.moto_guard import TOKEN_ENV
+from iacforge.verify.terraform.moto_guard import TOKEN_ENV
 
 REGION = "us-east-1"
 JAMMY = "ubuntu/images/hvm-ssd/ubuntu-jammy-22.04-amd64-server-*"
@@ -72,7 +72,8 @@ def gone(pid: int, within: float = 10.0) -> bool:
 
 def spawn_parent(body: str) -> tuple[subprocess.Popen[str], int]:
     """A python parent that runs `body` (which prints the moto pid), and that pid."""
-    code = "import sys, time\nfrom iacforge.verify.emulator import MotoServer, shared_server\n"
+    code = ("import sys, time\n"
+            "from iacforge.verify.terraform.emulator import MotoServer, shared_server\n")
     env = {"PATH": os.environ["PATH"], "PYTHONPATH": SRC, "HOME": os.environ.get("HOME", "/")}
     parent = subprocess.Popen([sys.executable, "-c", code + textwrap.dedent(body)], env=env,
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -333,7 +334,7 @@ def test_the_server_starts_under_a_deep_cache_directory(tmp_path):
     """Its unix socket lies in the scratch directory under the cache: once over the kernel's
     107 bytes for a deep IACFORGE_CACHE_DIR, and the server "exited during start-up"."""
     deep = tmp_path / ("d" * 60) / ("e" * 60)
-    code = ("from iacforge.verify.emulator import MotoServer\n"
+    code = ("from iacforge.verify.terraform.emulator import MotoServer\n"
             "server = MotoServer().start()\n"
             "print(server.endpoint)\n"
             "server.stop()\n")

@@ -8,8 +8,8 @@ from botocore.config import Config
 
 from iacforge.candidate import Candidate
 from iacforge.config import Settings
-from iacforge.verify.emulator import account_credentials, new_account_id, shared_server
 from iacforge.verify.pipeline import Verifier
+from iacforge.verify.terraform.emulator import account_credentials, new_account_id, shared_server
 
 READ_A = """
 data "aws_sqs_queue" "a" {

@@ -13,8 +13,8 @@ from botocore.config import Config
 
 from iacforge.candidate import Candidate
 from iacforge.config import Settings
-from iacforge.verify.emulator import shared_server
 from iacforge.verify.pipeline import Verifier
+from iacforge.verify.terraform.emulator import shared_server
 
 # Path-style S3 puts the bucket first in the path: bucket "moto-api", key "data.json" is
 # the emulator's dump of every account.

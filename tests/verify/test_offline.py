@@ -3,7 +3,7 @@
 import json
 
 from iacforge.hcl.parse import parse_files
-from iacforge.verify.offline import offline_gaps, used_providers
+from iacforge.verify.terraform.offline import offline_gaps, used_providers
 
 
 def model(files: dict[str, str]):

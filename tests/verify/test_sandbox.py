@@ -15,10 +15,8 @@ from pathlib import Path
 import pytest
 
 from iacforge.config import Settings
-from iacforge.verify import sandbox
-from iacforge.verify.process import run_process
-from iacforge.verify.relay import Bridge
-from iacforge.verify.sandbox import (
+from iacforge.verify.sandbox import bwrap as sandbox
+from iacforge.verify.sandbox.bwrap import (
     Limits,
     Sandbox,
     SandboxUnavailable,
@@ -27,6 +25,8 @@ from iacforge.verify.sandbox import (
     sandbox_runner,
     sandbox_uid,
 )
+from iacforge.verify.sandbox.process import run_process
+from iacforge.verify.sandbox.relay import Bridge
 
 ROOT = os.geteuid() == 0
 PYTHON = shutil.which("python3", path="/usr/bin:/bin") or sys.executable
@@ -244,15 +244,16 @@ def test_as_root_the_command_runs_as_an_unprivileged_uid_without_capabilities(bo
 def test_as_another_user_the_sandbox_uses_a_user_namespace():
     tmp_path = Path(tempfile.mkdtemp(prefix="iacforge-nobody-"))  # a path nobody can reach
     package = tmp_path / "pkg/iacforge"
-    src = Path(sandbox.__file__).parents[1]
-    (package / "verify").mkdir(parents=True)
-    for name in ("config.py", "errors.py", "formal.py", "verify/sandbox.py", "verify/relay.py",
-                 "verify/process.py", "verify/workspace.py"):
+    src = Path(sandbox.__file__).parents[2]
+    (package / "verify/sandbox").mkdir(parents=True)
+    for name in ("config.py", "errors.py", "formal.py", "verify/sandbox/__init__.py",
+                 "verify/sandbox/bwrap.py", "verify/sandbox/relay.py",
+                 "verify/sandbox/process.py", "verify/sandbox/workspace.py"):
         shutil.copy(src / name, package / name)
     (package / "__init__.py").touch()
     (package / "verify/__init__.py").touch()
     code = ("import os, tempfile; from pathlib import Path\n"
-            "from iacforge.verify.sandbox import Sandbox, probe\n"
+            "from iacforge.verify.sandbox.bwrap import Sandbox, probe\n"
             "assert probe() is None, probe()\n"
             "out = Sandbox().run(['sh', '-c', 'id -u; touch x; unshare -U true || echo nested'],"
             " cwd=Path(tempfile.mkdtemp(dir=os.environ['HOME'])),"

@@ -11,13 +11,13 @@ from pathlib import Path
 
 import pytest
 
-from iacforge.verify import sandbox
+from iacforge.verify.sandbox import bwrap as sandbox
 
 SRC = str(Path(__file__).resolve().parents[2] / "src")
 RUN = """
 import sys
 from iacforge import Candidate, Verifier
-from iacforge.verify.workspace import Workspace, scratch_dir
+from iacforge.verify.sandbox.workspace import Workspace, scratch_dir
 print(scratch_dir(), flush=True)
 cert = Verifier(stages=["plan"]).verify(Candidate({"main.tf": 'data "aws_region" "r" {}\\n'}))
 assert cert.passed, cert.to_dict()
@@ -53,7 +53,8 @@ def test_a_sigkilled_run_leaves_nothing_in_tmpdir_and_the_next_one_reaps_its_scr
     proc.wait()
     assert list(tmp_path.iterdir()) == []
     assert any(scratch.iterdir())  # the candidate's copy, until someone reaps it
-    subprocess.run([sys.executable, "-c", "from iacforge.verify.workspace import scratch_dir;"
-                    "scratch_dir()"], env={"PYTHONPATH": SRC, "HOME": os.environ.get("HOME", "/"),
-                                           "PATH": os.environ["PATH"]}, check=True)
+    subprocess.run([sys.executable, "-c", "from iacforge.verify.sandbox.workspace import "
+                    "scratch_dir; scratch_dir()"],
+                   env={"PYTHONPATH": SRC, "HOME": os.environ.get("HOME", "/"),
+                        "PATH": os.environ["PATH"]}, check=True)
     assert not scratch.exists()

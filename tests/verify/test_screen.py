@@ -6,8 +6,8 @@ import pytest
 
 from iacforge.hcl.lexer import calls, tokenize
 from iacforge.hcl.parse import parse_files
-from iacforge.verify.screen import screen, source_kind
-from iacforge.verify.screen_policy import PACKAGED, PolicyError, ScreenPolicy
+from iacforge.verify.screen.policy import PACKAGED, PolicyError, ScreenPolicy
+from iacforge.verify.screen.rules import screen, source_kind
 
 POLICY = ScreenPolicy.load()
 

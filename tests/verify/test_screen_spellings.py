@@ -10,8 +10,8 @@ import json
 import pytest
 
 from iacforge.hcl.parse import parse_files
-from iacforge.verify.screen import screen
-from iacforge.verify.screen_policy import ScreenPolicy
+from iacforge.verify.screen.policy import ScreenPolicy
+from iacforge.verify.screen.rules import screen
 
 POLICY = ScreenPolicy.load()
 

@@ -15,8 +15,8 @@ import pytest
 from iacforge.candidate import Candidate
 from iacforge.config import Settings
 from iacforge.errors import SetupError
-from iacforge.verify import sandbox
 from iacforge.verify.pipeline import Verifier
+from iacforge.verify.sandbox import bwrap as sandbox
 
 WARNING = json.dumps({"type": "diagnostic", "diagnostic": {
     "severity": "warning", "summary": "Deprecated attribute", "detail": ""}})

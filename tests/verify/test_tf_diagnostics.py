@@ -1,6 +1,6 @@
 """Terraform's JSON diagnostics as Diagnostics, the same text for the same candidate."""
 
-from iacforge.verify.tf_diagnostics import from_terraform
+from iacforge.verify.terraform.diagnostics import from_terraform
 
 
 def _cycle(*nodes: str) -> dict:

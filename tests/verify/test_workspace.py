@@ -2,7 +2,7 @@
 
 import pytest
 
-from iacforge.verify.workspace import UnsafePath, Workspace, safe_relative
+from iacforge.verify.sandbox.workspace import UnsafePath, Workspace, safe_relative
 
 
 @pytest.mark.parametrize(

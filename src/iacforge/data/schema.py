@@ -17,7 +17,7 @@ from typing import Any
 from iacforge.config import Settings
 from iacforge.data.spec import Body, Resource, Spec
 from iacforge.errors import SetupError
-from iacforge.verify.process import run_process
+from iacforge.verify.sandbox import run_process
 from iacforge.verify.terraform import Terraform
 
 _AWS = "registry.terraform.io/hashicorp/aws"

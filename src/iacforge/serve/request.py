@@ -27,8 +27,8 @@ from iacforge.formal import parse_fail_on
 from iacforge.hcl.extract import from_text
 from iacforge.verify.intent_policy import IntentPolicy
 from iacforge.verify.pipeline import require_policy
+from iacforge.verify.sandbox import UnsafePath, safe_relative
 from iacforge.verify.stages import STAGES
-from iacforge.verify.workspace import UnsafePath, safe_relative
 
 _FIELDS = frozenset({"candidates", "intent", "stages", "fail_on"})
 _CANDIDATE_FIELDS = frozenset({"files", "text", "intent"})

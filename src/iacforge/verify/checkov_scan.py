@@ -30,7 +30,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from iacforge.errors import IacforgeError
-from iacforge.verify.workspace import UnsafePath, Workspace
+from iacforge.verify.sandbox.workspace import UnsafePath, Workspace
 
 #: checkov reads these when its modules are imported; all keep it away from the network.
 _OFFLINE_ENV = {

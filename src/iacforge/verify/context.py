@@ -19,7 +19,7 @@ from iacforge.verify.options import VerifierOptions
 if TYPE_CHECKING:
     from iacforge.hcl.model import TerraformModel
     from iacforge.verify.intent_policy import IntentPolicy
-    from iacforge.verify.terraform import Terraform
+    from iacforge.verify.terraform.runner import Terraform
 
 
 @dataclass

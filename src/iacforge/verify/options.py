@@ -41,7 +41,7 @@ class VerifierOptions:
     #: Obey `#checkov:skip=` comments (off, so a candidate cannot silence a check itself).
     honour_skip_comments: bool = False
     #: Screen policy overrides for this verifier: a dict shaped like the policy file, or the
-    #: path of one (see verify/screen_policy.py).
+    #: path of one (see verify/screen/policy.py).
     screen_policy: Mapping[str, Any] | str | Path | None = None
     #: Advisory stages whose failure fails the verdict too; None takes `Settings.fail_on`.
     fail_on: tuple[Advisory, ...] | None = None

@@ -17,14 +17,14 @@ from iacforge.errors import ConfigError, SetupError
 from iacforge.hcl.normalise import normalise
 from iacforge.verify import bounded
 from iacforge.verify.context import StageContext
-from iacforge.verify.emulator import shared_server
 from iacforge.verify.intent_policy import IntentPolicy
 from iacforge.verify.options import VerifierOptions
-from iacforge.verify.sandbox import sandbox_problem
-from iacforge.verify.screen_policy import ScreenPolicy
+from iacforge.verify.sandbox.bwrap import sandbox_problem
+from iacforge.verify.sandbox.workspace import UnsafePath, Workspace
+from iacforge.verify.screen.policy import ScreenPolicy
 from iacforge.verify.stages import DEFAULT_STAGES, STAGES
-from iacforge.verify.terraform import Terraform
-from iacforge.verify.workspace import UnsafePath, Workspace
+from iacforge.verify.terraform.emulator import shared_server
+from iacforge.verify.terraform.runner import Terraform
 
 _TERRAFORM_STAGES = frozenset({"validate", "plan"})
 _EMULATOR_STAGES = frozenset({"plan"})

@@ -6,7 +6,7 @@ examples with every stage, the Python process itself used 0.4 % of the CPU time 
 the GIL does. Threads also share one moto server, one provider base and the regorus and
 checkov set-up, where each worker process would start its own (seconds, and ~70 MB each).
 
-The one path down: `verify_all` (here) → `verify_batched` (batch.py) → `Verifier.verify`
+The one path down: `verify_all` (here) → `verify_batched` (batch/batched.py) → `Verifier.verify`
 (pipeline.py), each module importing only the ones below it. Candidates go to workers in
 chunks (at most one terraform batch, `batch_size`, each, and split so every worker gets a
 share), and each chunk is one `verify_batched` call, which verifies it in batched terraform

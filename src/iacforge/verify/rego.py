@@ -25,8 +25,8 @@ import regorus
 
 from iacforge.errors import IacforgeError, SetupError
 from iacforge.verify.intent_policy import IntentPolicy
-from iacforge.verify.process import run_process
-from iacforge.verify.workspace import scratch_dir
+from iacforge.verify.sandbox.process import run_process
+from iacforge.verify.sandbox.workspace import scratch_dir
 
 Engine = Literal["regorus", "opa", "auto"]
 ErrorKind = Literal["syntax", "runtime", "timeout"]

@@ -24,11 +24,11 @@ from iacforge.diagnostics import Diagnostic
 from iacforge.hcl.extract import from_path
 from iacforge.hcl.parse import parse_files
 from iacforge.verify.context import StageContext
-from iacforge.verify.emulator import MotoServer, aws_env, new_account_id
 from iacforge.verify.pipeline import Verifier, resolve_stages
+from iacforge.verify.sandbox.workspace import Workspace
 from iacforge.verify.stages import DEFAULT_STAGES, STAGES, apply
-from iacforge.verify.terraform import Terraform
-from iacforge.verify.workspace import Workspace
+from iacforge.verify.terraform.emulator import MotoServer, aws_env, new_account_id
+from iacforge.verify.terraform.runner import Terraform
 
 FIXTURES = Path(__file__).parents[2] / "fixtures" / "apply"
 SRC = str(Path(__file__).resolve().parents[3] / "src")
@@ -300,7 +300,7 @@ def test_a_worker_pools_shared_emulator_dies_with_a_crashed_parent():
     code = textwrap.dedent("""
         import time
         from concurrent.futures import ThreadPoolExecutor
-        from iacforge.verify.emulator import shared_server
+        from iacforge.verify.terraform.emulator import shared_server
         with ThreadPoolExecutor(2) as pool:
             servers = list(pool.map(lambda _: shared_server(), range(4)))
         assert all(s is servers[0] for s in servers)

@@ -7,10 +7,10 @@ import pytest
 from iacforge.candidate import Candidate
 from iacforge.config import Settings
 from iacforge.verify.context import StageContext
-from iacforge.verify.emulator import shared_server
+from iacforge.verify.sandbox.workspace import Workspace
 from iacforge.verify.stages import plan
-from iacforge.verify.terraform import Terraform
-from iacforge.verify.workspace import Workspace
+from iacforge.verify.terraform.emulator import shared_server
+from iacforge.verify.terraform.runner import Terraform
 
 TASK = "tasks/vpc_two_subnets_in_two_azs"
 QUEUE = {"main.tf": 'resource "aws_sqs_queue" "q" {\n  name = "q"\n}\n'}

@@ -13,7 +13,7 @@ from iacforge.reward import reward
 from iacforge.verify.context import StageContext
 from iacforge.verify.options import VerifierOptions
 from iacforge.verify.pipeline import Verifier, resolve_stages
-from iacforge.verify.screen_policy import PACKAGED
+from iacforge.verify.screen.policy import PACKAGED
 from iacforge.verify.stages import screen
 
 HOSTILE = """resource "aws_s3_bucket" "logs" {

@@ -8,9 +8,9 @@ from iacforge.candidate import Candidate
 from iacforge.config import Settings
 from iacforge.hcl.parse import parse_files
 from iacforge.verify.context import StageContext
+from iacforge.verify.sandbox.workspace import Workspace
 from iacforge.verify.stages import validate
-from iacforge.verify.terraform import Terraform
-from iacforge.verify.workspace import Workspace
+from iacforge.verify.terraform.runner import Terraform
 
 RULE = "terraform/validate"
 FIXTURES = Path(__file__).parents[2] / "fixtures"

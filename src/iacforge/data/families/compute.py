@@ -9,7 +9,8 @@ from iacforge.data.families.network import vpc_resource
 from iacforge.data.families.security import role
 from iacforge.data.spec import Body, Resource
 
-#: AMI lookups the emulator's catalogue answers (verify/amis.json): owner, name pattern, words.
+#: AMI lookups the emulator's catalogue answers (verify/terraform/amis.json): owner, name pattern,
+#: words.
 AMIS = (
     ("099720109477", "ubuntu/images/hvm-ssd/ubuntu-jammy-22.04-amd64-server-*", "Ubuntu 22.04"),
     ("099720109477", "ubuntu/images/hvm-ssd-gp3/ubuntu-noble-24.04-amd64-server-*",

@@ -28,9 +28,9 @@ from typing import Any
 from iacforge.diagnostics import Diagnostic, StageResult
 from iacforge.hcl.model import TerraformModel
 from iacforge.verify.context import StageContext
-from iacforge.verify.emulator import aws_env, new_account_id
-from iacforge.verify.process import ProcessResult
-from iacforge.verify.tf_diagnostics import fallback, from_json_stream
+from iacforge.verify.sandbox.process import ProcessResult
+from iacforge.verify.terraform.diagnostics import fallback, from_json_stream
+from iacforge.verify.terraform.emulator import aws_env, new_account_id
 
 ID = "apply"
 SENTENCE = "Ensure `terraform apply` and `terraform destroy` succeed against the AWS emulator."

@@ -24,8 +24,8 @@ from iacforge.hcl.model import TerraformModel
 from iacforge.hcl.outline import outline
 from iacforge.lint import RULES, lint
 from iacforge.verify.context import StageContext
-from iacforge.verify.sandbox import sandbox_runner
-from iacforge.verify.workspace import UnsafePath, Workspace
+from iacforge.verify.sandbox.bwrap import sandbox_runner
+from iacforge.verify.sandbox.workspace import UnsafePath, Workspace
 
 ID = "lint"
 SENTENCE = "Ensure the configuration follows Terraform's core style rules."

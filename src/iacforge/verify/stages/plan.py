@@ -12,8 +12,8 @@ import json
 
 from iacforge.diagnostics import Diagnostic, StageResult
 from iacforge.verify.context import StageContext
-from iacforge.verify.emulator import aws_env, new_account_id
-from iacforge.verify.tf_diagnostics import fallback, from_json_stream
+from iacforge.verify.terraform.diagnostics import fallback, from_json_stream
+from iacforge.verify.terraform.emulator import aws_env, new_account_id
 
 ID = "plan"
 SENTENCE = "Ensure `terraform plan` succeeds (FV-ii, deployability)."

@@ -2,15 +2,15 @@
 
 `unsafe` with one diagnostic per construct (file and line) when the screen policy refuses
 something; the verifier then runs no later stage. The policy is `Settings.screen_policy` or the
-packaged one, with `ctx.options.screen_policy` overrides (see verify/screen_policy.py).
+packaged one, with `ctx.options.screen_policy` overrides (see verify/screen/policy.py).
 """
 
 from __future__ import annotations
 
 from iacforge.diagnostics import Diagnostic, StageResult
 from iacforge.verify.context import StageContext
-from iacforge.verify.screen import screen
-from iacforge.verify.screen_policy import ScreenPolicy
+from iacforge.verify.screen.policy import ScreenPolicy
+from iacforge.verify.screen.rules import screen
 
 ID = "screen"
 SENTENCE = "Ensure the configuration holds nothing that could act outside its sandbox."

@@ -6,8 +6,8 @@ import json
 
 from iacforge.diagnostics import Diagnostic, StageResult
 from iacforge.verify.context import StageContext
-from iacforge.verify.offline import offline_gaps
-from iacforge.verify.tf_diagnostics import fallback, from_terraform
+from iacforge.verify.terraform.diagnostics import fallback, from_terraform
+from iacforge.verify.terraform.offline import offline_gaps
 
 ID = "validate"
 SENTENCE = "Ensure `terraform validate` accepts the configuration (FV-i, compilability)."

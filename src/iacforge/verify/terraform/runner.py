@@ -19,8 +19,8 @@ from typing import Any
 
 from iacforge.config import Settings
 from iacforge.errors import SetupError
-from iacforge.verify.process import ProcessResult, run_process
-from iacforge.verify.sandbox import sandbox_runner
+from iacforge.verify.sandbox.bwrap import sandbox_runner
+from iacforge.verify.sandbox.process import ProcessResult, run_process
 
 _AWS = Path("registry.terraform.io/hashicorp/aws")
 Runner = Callable[..., ProcessResult]
@@ -33,7 +33,7 @@ class Terraform:
         self.settings = settings
         self.binary = settings.terraform_path()
         self.mirror = settings.mirror_path()
-        #: Runs candidate commands; by default in the sandbox (verify/sandbox.py).
+        #: Runs candidate commands; by default in the sandbox (verify/sandbox/bwrap.py).
         self.runner: Runner = runner or self._sandboxed
 
     @cached_property

@@ -10,7 +10,7 @@ Every command runs under `bwrap` with:
   the paths the caller names (terraform, the provider base, the mirror); nothing else of the
   host: no /etc, /home, /root, ~/.aws, ~/.terraformrc, no sockets, no devices but /dev basics;
 - the working directory as the only writable host path, and a fresh, size-bounded /tmp;
-- the environment the caller hands in and nothing else (terraform.py builds a clean one);
+- the environment the caller hands in and nothing else (terraform/runner.py builds a clean one);
 - no privilege: as root, a per-workspace uid with no capabilities (via `setpriv`), so that no
   root-owned file is readable even if it were visible and the process limit applies; as
   another user, that user in a user namespace. Either way the command may not create user
@@ -21,10 +21,10 @@ Every command runs under `bwrap` with:
   core dumps), and the wall-clock timeout of `run_process`, which kills bwrap's process group;
   `--die-with-parent` and the pid namespace then take every process of the sandbox with it.
 
-`sandbox_runner(settings, readonly=...)` gives terraform.py its runner: this sandbox, or, when
-it cannot work on this machine, plain `run_process` only if `Settings.allow_unsandboxed`. The
-AWS emulator runs in the same kind of sandbox (emulator.py), so that nothing a candidate makes
-it do can reach an address of the candidate's choosing either.
+`sandbox_runner(settings, readonly=...)` gives terraform/runner.py its runner: this sandbox, or,
+when it cannot work on this machine, plain `run_process` only if `Settings.allow_unsandboxed`.
+The AWS emulator runs in the same kind of sandbox (terraform/emulator.py), so that nothing a
+candidate makes it do can reach an address of the candidate's choosing either.
 """
 
 from __future__ import annotations
@@ -43,9 +43,9 @@ from pathlib import Path
 
 from iacforge.config import Settings
 from iacforge.errors import SetupError
-from iacforge.verify import relay
-from iacforge.verify.process import ProcessResult, run_process
-from iacforge.verify.workspace import scratch_dir
+from iacforge.verify.sandbox import relay
+from iacforge.verify.sandbox.process import ProcessResult, run_process
+from iacforge.verify.sandbox.workspace import scratch_dir
 
 #: Sandbox uids used when iacforge runs as root: far above any real account.
 UID_BASE = 1_900_000_000

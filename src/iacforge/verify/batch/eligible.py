@@ -22,7 +22,7 @@ from __future__ import annotations
 import re
 
 from iacforge.hcl.model import Block, TerraformModel
-from iacforge.verify.batch_layout import literal_flag
+from iacforge.verify.batch.layout import literal_flag
 
 _TOP_LEVEL_TF = re.compile(r"^[^/]+\.tf(\.json)?$")
 _OVERRIDE = re.compile(r"(^|_)override\.tf(\.json)?$")

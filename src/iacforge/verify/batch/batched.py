@@ -2,8 +2,8 @@
 
 Terraform's cost here is start-up: loading the 700 MB AWS provider and its schema takes most
 of a validate (~3.5 s) and a plan (~6 s) of a small candidate. So candidates are verified in
-batches: each becomes a child module of one generated root (see `batch_layout`), one
-`terraform validate`, one `plan` and one `show -json` serve them all (see `batch_run`), and
+batches: each becomes a child module of one generated root (see `layout`), one
+`terraform validate`, one `plan` and one `show -json` serve them all (see `run`), and
 each candidate gets back what terraform would have printed for it alone.
 
 How a batched certificate stays equal to the one-by-one certificate: the stages do not
@@ -13,7 +13,7 @@ for that workspace's exact files, and runs terraform for real for anything it ha
 recording of. So every judgement is made by the same stage code on the same terraform output;
 the batch only decides what that output is, and it records nothing it is not sure of.
 
-Candidates a child module cannot stand for are verified one by one (see `batch_eligible`),
+Candidates a child module cannot stand for are verified one by one (see `eligible`),
 and so is any candidate whose batch output holds a diagnostic we cannot attribute with
 certainty. Candidates that never reach terraform (failing extract or parse, unsafe file
 names, offline gaps) need no recording either.
@@ -37,16 +37,16 @@ from iacforge.hcl.model import TerraformModel
 from iacforge.hcl.normalise import normalise
 from iacforge.hcl.parse import parse_files
 from iacforge.verify import bounded
-from iacforge.verify.batch_eligible import root_only
-from iacforge.verify.batch_layout import Layout, Member, files_key, make_member
-from iacforge.verify.batch_run import BatchRun, Recording
-from iacforge.verify.emulator import aws_env, new_account_id
+from iacforge.verify.batch.eligible import root_only
+from iacforge.verify.batch.layout import Layout, Member, files_key, make_member
+from iacforge.verify.batch.run import BatchRun, Recording
 from iacforge.verify.intent_policy import IntentPolicy
-from iacforge.verify.offline import offline_gaps
 from iacforge.verify.pipeline import Verifier, emulator_endpoint, resolve_stages
-from iacforge.verify.process import ProcessResult
-from iacforge.verify.terraform import Runner, Terraform
-from iacforge.verify.workspace import UnsafePath, safe_relative
+from iacforge.verify.sandbox.process import ProcessResult
+from iacforge.verify.sandbox.workspace import UnsafePath, safe_relative
+from iacforge.verify.terraform.emulator import aws_env, new_account_id
+from iacforge.verify.terraform.offline import offline_gaps
+from iacforge.verify.terraform.runner import Runner, Terraform
 
 log = logging.getLogger(__name__)
 

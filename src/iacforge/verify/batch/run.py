@@ -29,12 +29,12 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from iacforge.verify.batch_diagnostics import attribute
-from iacforge.verify.batch_layout import Layout
-from iacforge.verify.plan_split import split_plan
-from iacforge.verify.process import ProcessResult
-from iacforge.verify.terraform import Terraform
-from iacforge.verify.workspace import scratch_dir
+from iacforge.verify.batch.attribution import attribute
+from iacforge.verify.batch.layout import Layout
+from iacforge.verify.batch.plan_split import split_plan
+from iacforge.verify.sandbox.process import ProcessResult
+from iacforge.verify.sandbox.workspace import scratch_dir
+from iacforge.verify.terraform.runner import Terraform
 
 log = logging.getLogger(__name__)
 

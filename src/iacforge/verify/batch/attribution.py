@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from iacforge.verify.batch_layout import PREFIX, ROOT_FILE, Layout
+from iacforge.verify.batch.layout import PREFIX, ROOT_FILE, Layout
 
 #: Warnings terraform gives only to child modules, so never to a candidate run on its own.
 BATCH_ONLY = frozenset({"Redundant empty provider block"})

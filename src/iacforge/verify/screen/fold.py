@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from iacforge.hcl.lexer import Token, tokenize
-from iacforge.verify.screen_locate import Source
+from iacforge.verify.screen.locate import Source
 
 Resolve = Callable[[str, str], Any]
 _FUNCTIONS: dict[str, Callable[..., float]] = {

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from iacforge.verify.batch_layout import PREFIX, Layout, root_output_name
+from iacforge.verify.batch.layout import PREFIX, Layout, root_output_name
 
 
 def split_plan(doc: dict[str, Any], layout: Layout, index: int) -> dict[str, Any]:

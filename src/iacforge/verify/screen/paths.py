@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from iacforge.hcl.lexer import Token, decode
-from iacforge.verify.screen_locate import Source, literal, tokens_of
+from iacforge.verify.screen.locate import Source, literal, tokens_of
 
 HOST_PATH = re.compile(r"^\s*(?:/|~|[A-Za-z]:[\\/]|\\\\)")
 _PARENT = re.compile(r"(?:^|[/\\])\.\.(?:[/\\]|$)")

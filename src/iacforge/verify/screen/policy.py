@@ -1,6 +1,6 @@
 """ScreenPolicy: what the screen stage lets through, read from a documented JSON file.
 
-The packaged policy is `screen_policy.json` beside this module. `Settings.screen_policy`
+The packaged policy is `policy.json` beside this module. `Settings.screen_policy`
 (`IACFORGE_SCREEN_POLICY`) names a file to use instead, and `VerifierOptions.screen_policy` (a
 dict shaped like the file, or the path of one) overrides it for one run: each key given in a
 section replaces that key (`{"limits": {"max_count": 50}}`, `{"providers": {"deny": {}}}`).
@@ -17,7 +17,7 @@ from typing import Any
 
 from iacforge.errors import SetupError
 
-PACKAGED = Path(__file__).with_name("screen_policy.json")
+PACKAGED = Path(__file__).with_name("policy.json")
 _LIMITS = ("max_files", "max_file_bytes", "max_total_bytes", "max_count", "max_range",
            "max_string_bytes", "max_nesting", "max_format_width", "max_pow_exponent")
 _KEYS = {"version", "about", "providers", "types", "arguments", "provisioners", "module_sources",

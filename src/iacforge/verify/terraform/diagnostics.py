@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 from iacforge.diagnostics import Diagnostic
-from iacforge.verify.process import ProcessResult
+from iacforge.verify.sandbox.process import ProcessResult
 
 _CYCLE = "Cycle: "
 

@@ -5,7 +5,7 @@ plan time; `aws_env()` points every AWS endpoint of a terraform process at a mot
 127.0.0.1 instead. One server is shared per process (`shared_server()`); it is stopped at
 interpreter exit and on SIGTERM/SIGINT, and the kernel kills it if we die any other way.
 
-The server runs in the sandbox (sandbox.py) where this machine has one: its network namespace
+The server runs in the sandbox (sandbox/bwrap.py) where this machine has one: its network namespace
 holds only loopback, and it listens on a unix socket, which a `relay.Gateway` makes the host's
 loopback port. Whatever a candidate asks of it (an SNS subscription to an http endpoint, an
 EventBridge API destination, a Lambda to invoke) it can reach no address at all, by
@@ -46,9 +46,9 @@ from typing import Any
 from xml.etree import ElementTree
 
 from iacforge.errors import SetupError
-from iacforge.verify import relay, sandbox
-from iacforge.verify.moto_guard import CONTROL_HEADER, TOKEN_ENV
-from iacforge.verify.workspace import scratch_dir
+from iacforge.verify.sandbox import bwrap, relay
+from iacforge.verify.sandbox.workspace import scratch_dir
+from iacforge.verify.terraform.moto_guard import CONTROL_HEADER, TOKEN_ENV
 
 #: Our additions to moto's AMI catalogue (made-up ids, plausible names and dates).
 CATALOGUE = Path(__file__).with_name("amis.json")
@@ -64,7 +64,7 @@ _PORT_ATTEMPTS = 3
 #: and moto only), as the sandbox has no PYTHONPATH and the script's folder must not shadow.
 _LAUNCHER = ["-I", str(Path(__file__).with_name("moto_guard.py"))]
 #: The server's limits in the sandbox: no CPU budget (it lives as long as we do), many threads.
-_LIMITS = sandbox.Limits(cpu_seconds=None, processes=4096)
+_LIMITS = bwrap.Limits(cpu_seconds=None, processes=4096)
 # Requests to our own loopback server must never go through a host proxy (HTTP_PROXY & co.).
 _OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
@@ -123,7 +123,7 @@ class MotoServer:
         self._tmp = Path(tempfile.mkdtemp(prefix="moto-", dir=scratch_dir()))
         amis = self._tmp / "amis.json"
         amis.write_text(json.dumps(merged_catalogue()))
-        isolated = self.isolated if self.isolated is not None else sandbox.probe() is None
+        isolated = self.isolated if self.isolated is not None else bwrap.probe() is None
         for _ in range(1 if isolated else _PORT_ATTEMPTS):
             if isolated:
                 self._gateway = relay.Gateway(str(self._tmp / "moto.sock"))
@@ -176,7 +176,7 @@ class MotoServer:
         """moto's command line in the sandbox: only loopback, this server's files writable."""
         assert self._tmp is not None
         (self._tmp / "moto.log").touch()
-        box = sandbox.Sandbox(readonly=_python_paths(), limits=_LIMITS)
+        box = bwrap.Sandbox(readonly=_python_paths(), limits=_LIMITS)
         argv = [sys.executable, *_LAUNCHER, "-H", host]
         return box.prepare(argv, cwd=self._tmp, env={})
 

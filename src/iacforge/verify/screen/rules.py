@@ -14,8 +14,9 @@ Each rule yields Diagnostics naming the construct, its file and line:
 - cost: `count` above a bound, `range()` longer than a bound, `pow()` towers and large
   exponents, `format()` widths, enormous strings, deep nesting.
 
-The policy (what is allowed, and the bounds) is data: see screen_policy.py. Whatever the screen
-lets through still runs only in the sandbox (sandbox.py); the screen is the first of two walls.
+The policy (what is allowed, and the bounds) is data: see policy.py. Whatever the screen
+lets through still runs only in the sandbox (sandbox/bwrap.py); the screen is the first of two
+walls.
 """
 
 from __future__ import annotations
@@ -30,8 +31,8 @@ from typing import Any
 from iacforge.diagnostics import Diagnostic
 from iacforge.hcl.lexer import Call, Token, calls, decode, line_of, tokenize
 from iacforge.hcl.model import Block, TerraformModel
-from iacforge.verify.screen_fold import fold
-from iacforge.verify.screen_locate import (
+from iacforge.verify.screen.fold import fold
+from iacforge.verify.screen.locate import (
     Source,
     address_at,
     entries,
@@ -43,8 +44,8 @@ from iacforge.verify.screen_locate import (
     typed_blocks,
     written,
 )
-from iacforge.verify.screen_paths import HOST_PATH, path_problem, reference_at
-from iacforge.verify.screen_policy import ScreenPolicy
+from iacforge.verify.screen.paths import HOST_PATH, path_problem, reference_at
+from iacforge.verify.screen.policy import ScreenPolicy
 
 _INTERPOLATION = re.compile(r"(?<![$%])[$%]\{")
 _FORMAT_VERB = re.compile(r"%[-+# 0]*(\*|\d+)?(?:\.(\*|\d+))?")

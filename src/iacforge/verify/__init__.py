@@ -1,0 +1,50 @@
+"""Verify candidates: the stages, the pipeline that runs them, and the ways to run many.
+
+The names below load on first use (PEP 562), so that importing one light submodule (say
+`iacforge.verify.bounded`, in a forked worker) does not load terraform, the screen or checkov.
+
+>>> from iacforge.verify import Verifier
+>>> Verifier(stages=["parse"]).stages
+('parse',)
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # what the names are, for type checkers
+    from iacforge.verify.cache import CachedVerifier as CachedVerifier
+    from iacforge.verify.cache import VerdictCache as VerdictCache
+    from iacforge.verify.intent_policy import IntentPolicy as IntentPolicy
+    from iacforge.verify.options import VerifierOptions as VerifierOptions
+    from iacforge.verify.pipeline import Verifier as Verifier
+    from iacforge.verify.pipeline import resolve_stages as resolve_stages
+    from iacforge.verify.pool import verify_all as verify_all
+    from iacforge.verify.stages import STAGES as STAGES
+
+#: Each public name and the module that defines it.
+_HOME = {
+    "CachedVerifier": "iacforge.verify.cache",
+    "IntentPolicy": "iacforge.verify.intent_policy",
+    "STAGES": "iacforge.verify.stages",
+    "VerdictCache": "iacforge.verify.cache",
+    "Verifier": "iacforge.verify.pipeline",
+    "VerifierOptions": "iacforge.verify.options",
+    "resolve_stages": "iacforge.verify.pipeline",
+    "verify_all": "iacforge.verify.pool",
+}
+
+__all__ = sorted(_HOME)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _HOME:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(_HOME[name]), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})
