@@ -125,7 +125,8 @@ class HFBackend:
 
         if self._constraint is None:
             self._constraint = Constraint(self.tokenizer)
-        processors: list[Any] = [self._constraint.processor(grammars)]
+        processors: list[Any] = [self._constraint.processor(
+            grammars, references=(sampling.constrain or "schema") == "schema")]
         if not sampling.greedy:
             processors += [TemperatureLogitsWarper(sampling.temperature),
                            TopPLogitsWarper(sampling.top_p)]
