@@ -75,12 +75,17 @@ def add_sampling_options(group: argparse._ArgumentGroup, *, samples: int, turns:
     group.add_argument("--constrain", choices=("schema", "syntax", "none"),
                        help="decode under the provider schema, HCL syntax, or freely (default: "
                             "schema for local models, none for servers)")
+    group.add_argument("--constrain-mode", choices=("mask", "reject"),
+                       default=Sampling.constrain_mode,
+                       help="keep the constraint by masking each token (fast; skews the text) or "
+                            "by redrawing a sample from its first forbidden token, learning "
+                            "(local models; default mask)")
 
 
 def sampling(args: argparse.Namespace) -> Sampling:
     """The `Sampling` the flags describe (a ConfigError for a bad value)."""
     return Sampling(args.max_new_tokens, args.temperature, args.top_p, args.seed,
-                    args.constrain or default_constrain(args.model))
+                    args.constrain or default_constrain(args.model), args.constrain_mode)
 
 
 def run(args: argparse.Namespace) -> int:
