@@ -47,6 +47,9 @@ def add_loop_options(parser: argparse.ArgumentParser) -> None:
     model.add_argument("--base-url", help="OpenAI-compatible API root, e.g. http://127.0.0.1:8000/v1")
     model.add_argument("--api-key-env", metavar="VAR",
                        help="environment variable holding the server's API key")
+    model.add_argument("--server", choices=("vllm", "llama.cpp"), default="vllm",
+                       help="the openai: server's kind: how --constrain's grammar is sent "
+                            "(vLLM structured outputs, or llama.cpp GBNF; default vllm)")
     loop = parser.add_argument_group("repair loop")
     add_sampling_options(loop, samples=LoopConfig.samples, turns=LoopConfig.turns)
     verify = parser.add_argument_group("verification and output")
@@ -107,7 +110,8 @@ def execute(args: argparse.Namespace, request: Request, out: Path,
     with LiveView() as view:
         view.say(f"loading model {spec} …")
         backend = load_backend(spec, BackendOptions(
-            adapter=args.adapter, base_url=args.base_url, api_key_env=args.api_key_env))
+            adapter=args.adapter, base_url=args.base_url, api_key_env=args.api_key_env,
+            server=args.server))
         result = run_loop(backend, verifier, request, config, on_progress=view.progress)
     if args.trajectories:
         with args.trajectories.open("w", encoding="utf-8") as fh:
