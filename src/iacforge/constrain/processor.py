@@ -186,3 +186,32 @@ class GrammarLogitsProcessor:
         row.done = row.matcher.is_stopped() or row.matcher.is_error()
         if row.lexer is not None and self.references is not None:
             row.lexer.feed(self.references.text(token))
+
+
+def generate_options(constraint: Constraint | None, grammars: list[str | None], sampling: Any,
+                     explored: list[Explored | None] | None = None,
+                     eos_token_id: int | None = None) -> tuple[dict[str, Any], Any]:
+    """`model.generate` keywords for a batch sampled with `sampling` (a `llm.Sampling`) under
+    `grammars`, and the grammar processor (None when no row has a grammar).
+
+    The mask comes before temperature and top-p (or top-p may keep only forbidden tokens), so
+    those run as processors after it; in `reject` mode the theta weights run last.
+    """
+    options: dict[str, Any] = {"do_sample": not sampling.greedy}
+    if constraint is None or all(g is None for g in grammars):
+        if not sampling.greedy:
+            options.update(temperature=sampling.temperature, top_p=sampling.top_p)
+        return options, None
+    from transformers import TemperatureLogitsWarper, TopPLogitsWarper
+
+    grammar = constraint.processor(grammars, references=sampling.constrain in (None, "schema"),
+                                   explored=explored, eos_token_id=eos_token_id)
+    processors: list[Any] = [grammar]
+    if not sampling.greedy:
+        options.update(temperature=1.0, top_p=1.0, top_k=0)
+        processors += [TemperatureLogitsWarper(sampling.temperature),
+                       TopPLogitsWarper(sampling.top_p)]
+    if explored is not None:
+        processors.append(grammar.weights)
+    options["logits_processor"] = processors
+    return options, grammar

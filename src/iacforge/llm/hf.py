@@ -88,10 +88,9 @@ class HFBackend:
 
     def _grammar(self, prompt: Messages, sampling: Sampling) -> str | None:
         """The grammar a reply to `prompt` must follow (local models default to `schema`)."""
-        from iacforge.constrain.grammar import grammar_for
+        from iacforge.constrain.grammar import prompt_grammar
 
-        text = "\n".join(m["content"] for m in prompt if m["role"] != "system")
-        return grammar_for(sampling.constrain or "schema", text)
+        return prompt_grammar(prompt, sampling.constrain or "schema")
 
     def _batch(self, rows: list[tuple[str, str | None]], sampling: Sampling) -> list[str]:
         if sampling.constrain_mode == "mask" or all(g is None for _, g in rows):
@@ -124,49 +123,20 @@ class HFBackend:
         enc = self.tokenizer([t for t, _ in rows], return_tensors="pt", padding=True,
                              add_special_tokens=False)
         enc = {k: v.to(self.device) for k, v in enc.items()}
-        options: dict[str, Any] = {"max_new_tokens": sampling.max_new_tokens,
-                                   "pad_token_id": self.tokenizer.pad_token_id,
-                                   "do_sample": not sampling.greedy}
-        processors = self._processors([g for _, g in rows], sampling, explored)
-        if processors:
-            options["logits_processor"] = processors
-        if not sampling.greedy:
-            if processors:
-                # the mask must come before temperature and top-p, or top-p may keep only
-                # forbidden tokens: the warpers run after it, in the processor list
-                options.update(temperature=1.0, top_p=1.0, top_k=0)
-            else:
-                options.update(temperature=sampling.temperature, top_p=sampling.top_p)
-        with self._torch.inference_mode():
-            out = self.model.generate(**enc, **options)
-        if processors:
-            self.mask_seconds += processors[0].mask_seconds
-        new = out[:, enc["input_ids"].shape[1] :]
-        return (self.tokenizer.batch_decode(new, skip_special_tokens=True),
-                processors[0] if processors else None)
+        from iacforge.constrain.processor import Constraint, generate_options
 
-    def _processors(self, grammars: list[str | None], sampling: Sampling,
-                    explored: list[Any] | None) -> list[Any]:
-        """The mask (when any row has a grammar), then temperature and top-p; in `reject`
-        mode, then the weights of what earlier tries learnt."""
-        if all(g is None for g in grammars):
-            return []
-        from transformers import TemperatureLogitsWarper, TopPLogitsWarper
-
-        from iacforge.constrain.processor import Constraint
-
-        if self._constraint is None:
+        grammars = [g for _, g in rows]
+        if self._constraint is None and any(g is not None for g in grammars):
             self._constraint = Constraint(self.tokenizer)
-        grammar = self._constraint.processor(
-            grammars, references=(sampling.constrain or "schema") == "schema",
-            explored=explored, eos_token_id=self.tokenizer.eos_token_id)
-        processors: list[Any] = [grammar]
-        if not sampling.greedy:
-            processors += [TemperatureLogitsWarper(sampling.temperature),
-                           TopPLogitsWarper(sampling.top_p)]
-        if explored is not None:
-            processors.append(grammar.weights)
-        return processors
+        options, processor = generate_options(self._constraint, grammars, sampling, explored,
+                                              self.tokenizer.eos_token_id)
+        with self._torch.inference_mode():
+            out = self.model.generate(**enc, **options, max_new_tokens=sampling.max_new_tokens,
+                                      pad_token_id=self.tokenizer.pad_token_id)
+        if processor is not None:
+            self.mask_seconds += processor.mask_seconds
+        new = out[:, enc["input_ids"].shape[1] :]
+        return self.tokenizer.batch_decode(new, skip_special_tokens=True), processor
 
 
 def _import_llm() -> tuple[Any, Any]:
