@@ -98,7 +98,8 @@ def compare(path: str, count: int, model: str, max_new_tokens: int, modes: list[
         print(line, flush=True)
 
 
-def distortion(path: str, prompts: int, samples: int, model: str, max_new_tokens: int) -> None:
+def distortion(path: str, prompts: int, samples: int, model: str, max_new_tokens: int,
+               temperature: float) -> None:
     import torch
 
     from iacforge.constrain.grammar import prompt_grammar
@@ -111,7 +112,7 @@ def distortion(path: str, prompts: int, samples: int, model: str, max_new_tokens
     base = None
     for label, constrain, how in (("none", "none", "mask"), ("mask", "schema", "mask"),
                                   ("reject", "schema", "reject")):
-        sampling = Sampling(max_new_tokens=max_new_tokens, temperature=0.7, seed=0,
+        sampling = Sampling(max_new_tokens=max_new_tokens, temperature=temperature, seed=0,
                             constrain=constrain, constrain_mode=how)  # type: ignore[arg-type]
         before = (backend.rejections, backend.masked)  # type: ignore[attr-defined]
         start = time.perf_counter()
@@ -166,11 +167,13 @@ def main() -> None:
     d.add_argument("--samples", type=int, default=8)
     d.add_argument("--model", default="embedded")
     d.add_argument("--max-new-tokens", type=int, default=64)
+    d.add_argument("--temperature", type=float, default=0.7)
     args = parser.parse_args()
     if args.command == "accept":
         accept(args.tasks, args.limit)
     elif args.command == "distortion":
-        distortion(args.tasks, args.prompts, args.samples, args.model, args.max_new_tokens)
+        distortion(args.tasks, args.prompts, args.samples, args.model, args.max_new_tokens,
+                   args.temperature)
     else:
         compare(args.tasks, args.count, args.model, args.max_new_tokens, args.modes.split(","))
 
