@@ -4,12 +4,19 @@
 for, checked against the `schema` grammar built for its own prompt and the `syntax` grammar;
 prints accepted / total and every reject with its reason (target: 100 %).
 
+`distortion`: how far each way of keeping the grammar moves the text from what the model would
+write: samples of a few prompts with no constraint, `mask` and `reject` (`--constrain-mode`);
+for the samples the `schema` grammar accepts (as a prefix: the budget may cut them), the mean
+per-token log-probability under the unconstrained model. `none`'s accepted samples are draws
+from the model given the grammar; a mode whose mean sits below theirs skews the text.
+
 `compare`: the repair loop's first turn (one sample per task, fixed seed) with `--constrain
 none`, `syntax` and `schema` side by side on held-out tasks: compile / deploy / correct, new
 tokens per second, and the overhead of each mode against `none` (target: ≤ 25 %).
 
     .venv/bin/python bench/constrained.py accept tests/fixtures/iac_eval_mini.csv data/test.jsonl
     .venv/bin/python bench/constrained.py compare data/test.jsonl --tasks 20 --model tuned
+    .venv/bin/python bench/constrained.py distortion data/test.jsonl --prompts 2 --samples 8
 """
 
 from __future__ import annotations
@@ -92,6 +99,57 @@ def compare(path: str, count: int, model: str, max_new_tokens: int, modes: list[
         print(line, flush=True)
 
 
+def distortion(path: str, prompts: int, samples: int, model: str, max_new_tokens: int,
+               temperature: float) -> None:
+    import torch
+
+    from iacforge.constrain.grammar import prompt_grammar
+
+    tasks = load_tasks(path)[:prompts]
+    backend = load_backend(model)
+    messages = [Request(t.prompt, dict(t.files)).first_prompt() for t in tasks]
+    grammars = [prompt_grammar(m, "schema") for m in messages]
+    constraint = Constraint(backend.tokenizer)  # type: ignore[attr-defined]
+    base = None
+    for label, constrain, how in (("none", "none", "mask"), ("mask", "schema", "mask"),
+                                  ("reject", "schema", "reject")):
+        sampling = Sampling(max_new_tokens=max_new_tokens, temperature=temperature, seed=0,
+                            constrain=constrain, constrain_mode=how)  # type: ignore[arg-type]
+        before = (backend.rejections, backend.masked)  # type: ignore[attr-defined]
+        start = time.perf_counter()
+        replies = backend.generate(messages, samples, sampling)
+        seconds = time.perf_counter() - start
+        scores = []
+        for prompt, grammar, texts in zip(messages, grammars, replies, strict=True):
+            for text in texts:
+                if constraint.matcher(grammar).consume_tokens(
+                        constraint.tokenizer.tokenize_str(text)):
+                    scores.append(_mean_logprob(backend, prompt, text, torch))
+        mean = sum(scores) / len(scores) if scores else float("nan")
+        base = mean if label == "none" else base
+        line = (f"{label:6} accepted={len(scores)}/{len(tasks) * samples} "
+                f"mean_logprob={mean:.3f} seconds={seconds:.1f}")
+        if label != "none" and base is not None:
+            line += f" shift_vs_none={mean - base:+.3f}"
+        if label == "reject":
+            line += (f" rejections={backend.rejections - before[0]}"  # type: ignore[attr-defined]
+                     f" masked_after_tries={backend.masked - before[1]}")  # type: ignore[attr-defined]
+        print(line, flush=True)
+
+
+def _mean_logprob(backend: object, prompt: list[dict[str, str]], text: str, torch: object) -> float:
+    """The mean log-probability per token of `text` after `prompt`, under the bare model."""
+    tok, model = backend.tokenizer, backend.model  # type: ignore[attr-defined]
+    head = tok.apply_chat_template(prompt, tokenize=False, add_generation_prompt=True)
+    ids = tok(head + text, return_tensors="pt", add_special_tokens=False)["input_ids"]
+    start = len(tok(head, add_special_tokens=False)["input_ids"])
+    with torch.inference_mode():  # type: ignore[attr-defined]
+        logits = model(ids.to(model.device)).logits[0, start - 1 : -1].float()
+    logp = torch.log_softmax(logits, dim=-1)  # type: ignore[attr-defined]
+    picked = logp.gather(1, ids[0, start:].to(model.device)[:, None])
+    return float(picked.mean())
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -104,9 +162,19 @@ def main() -> None:
     c.add_argument("--model", default="tuned")
     c.add_argument("--max-new-tokens", type=int, default=384)
     c.add_argument("--modes", default="none,syntax,schema")
+    d = sub.add_parser("distortion")
+    d.add_argument("tasks")
+    d.add_argument("--prompts", type=int, default=2)
+    d.add_argument("--samples", type=int, default=8)
+    d.add_argument("--model", default="embedded")
+    d.add_argument("--max-new-tokens", type=int, default=64)
+    d.add_argument("--temperature", type=float, default=0.7)
     args = parser.parse_args()
     if args.command == "accept":
         accept(args.tasks, args.limit)
+    elif args.command == "distortion":
+        distortion(args.tasks, args.prompts, args.samples, args.model, args.max_new_tokens,
+                   args.temperature)
     else:
         compare(args.tasks, args.count, args.model, args.max_new_tokens, args.modes.split(","))
 

@@ -164,3 +164,15 @@ def test_a_constraint_is_sent_as_a_vllm_structured_output_grammar(server):
     assert bodies[1]["structured_outputs"]["grammar"].startswith("// The HCL a reply may hold")
     schema = bodies[2]["structured_outputs"]["grammar"]
     assert '"\\"aws_sqs_queue\\""' in schema and '"\\"aws_instance\\""' not in schema
+
+
+def test_a_llama_cpp_server_gets_the_constraint_as_gbnf(server):
+    backend = OpenAIBackend(server.url, "smol", server="llama.cpp")
+    backend.generate([[{"role": "user", "content": "An SQS queue."}]], 1,
+                     Sampling(constrain="schema"))
+    body = server.requests[0][0]
+    assert "structured_outputs" not in body
+    assert body["grammar"].startswith("root ::= reply gap\n")
+    assert 'r-aws-sqs-queue ::= gap "\\x22aws_sqs_queue\\x22"' in body["grammar"]
+    with pytest.raises(SetupError, match=r"llama\.cpp"):
+        OpenAIBackend(server.url, "smol", server="ollama")

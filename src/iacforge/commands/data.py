@@ -307,6 +307,11 @@ def _add_curate(p: argparse.ArgumentParser) -> None:
     p.add_argument("--limit", type=positive_int, help="curate only the first N modules")
     p.add_argument("--max-new-tokens", type=positive_int, default=1024,
                    help="reply budget per turn")
+    p.add_argument("--constrain", choices=("schema", "syntax", "none"),
+                   help="decoding constraint of the repairs (default: schema for local models, "
+                        "none for servers; descriptions are never constrained)")
+    p.add_argument("--constrain-mode", choices=("mask", "reject"), default="mask",
+                   help="mask each token, or redraw from the first forbidden one")
     p.add_argument("--workers", type=positive_int,
                    help="parallel terraform runs (default: the cores)")
 
@@ -315,11 +320,13 @@ def _curate(args: argparse.Namespace) -> int:
     from iacforge.data.curate import Curator
     from iacforge.data.ingest import load_modules
     from iacforge.llm.base import Sampling
-    from iacforge.llm.registry import default_model, load_backend
+    from iacforge.llm.registry import default_constrain, default_model, load_backend
 
     modules = load_modules(args.modules)[: args.limit]
     backend = load_backend(args.model or default_model())
-    sampling = Sampling(max_new_tokens=args.max_new_tokens, temperature=0.2, seed=0)
+    sampling = Sampling(max_new_tokens=args.max_new_tokens, temperature=0.2, seed=0,
+                        constrain=args.constrain or default_constrain(args.model),
+                        constrain_mode=args.constrain_mode)
     curator = Curator(args.out, backend, _verifier(args).settings, turns=args.turns,
                       sampling=sampling)
     with _bar(len(modules), "curate") as bar:

@@ -56,6 +56,9 @@ def register(parser: argparse.ArgumentParser) -> None:
     model = parser.add_argument_group("model")
     model.add_argument("--base-url", help="OpenAI-compatible API root for openai:MODEL")
     model.add_argument("--api-key-env", metavar="VAR", help="variable holding the API key")
+    model.add_argument("--server", choices=("vllm", "llama.cpp"), default="vllm",
+                       help="the openai: server's kind: how --constrain's grammar is sent "
+                            "(vLLM structured outputs, or llama.cpp GBNF; default vllm)")
     model.add_argument("--adapter", help="LoRA adapter directory for a local model")
     add_sampling_options(model, samples=EvalConfig.samples, turns=EvalConfig.turns)
 
@@ -107,7 +110,8 @@ def run(args: argparse.Namespace) -> int:
         "command": ["iacforge", *sys.argv[1:]], "tasks_file": str(args.tasks),
         "skipped_without_reference": skipped})
     backend = None if args.references else load_backend(spec, BackendOptions(
-        adapter=args.adapter, base_url=args.base_url, api_key_env=args.api_key_env))
+        adapter=args.adapter, base_url=args.base_url, api_key_env=args.api_key_env,
+        server=args.server))
     cache = None if args.no_cache else VerdictCache(default_path(settings))
     pool = open_pool("local", args.workers or settings.workers)
     try:

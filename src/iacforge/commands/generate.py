@@ -56,6 +56,9 @@ def add_loop_options(parser: argparse.ArgumentParser) -> None:
                        help="OpenAI-compatible API root, e.g. http://127.0.0.1:8000/v1")
     model.add_argument("--api-key-env", metavar="VAR",
                        help="environment variable holding the server's API key")
+    model.add_argument("--server", choices=("vllm", "llama.cpp"), default="vllm",
+                       help="the openai: server's kind: how --constrain's grammar is sent "
+                            "(vLLM structured outputs, or llama.cpp GBNF; default vllm)")
     loop = parser.add_argument_group("repair loop")
     add_sampling_options(loop, samples=LoopConfig.samples, turns=LoopConfig.turns)
     verify = parser.add_argument_group("verification and output")
@@ -86,12 +89,17 @@ def add_sampling_options(group: argparse._ArgumentGroup, *, samples: int, turns:
     group.add_argument("--constrain", choices=("schema", "syntax", "none"),
                        help="decode under the provider schema, HCL syntax, or freely (default: "
                             "schema for local models, none for servers)")
+    group.add_argument("--constrain-mode", choices=("mask", "reject"),
+                       default=Sampling.constrain_mode,
+                       help="keep the constraint by masking each token (fast; skews the text) or "
+                            "by redrawing a sample from its first forbidden token, learning "
+                            "(local models; default mask)")
 
 
 def sampling(args: argparse.Namespace) -> Sampling:
     """The `Sampling` the flags describe (a ConfigError for a bad value)."""
     return Sampling(args.max_new_tokens, args.temperature, args.top_p, args.seed,
-                    args.constrain or default_constrain(args.model))
+                    args.constrain or default_constrain(args.model), args.constrain_mode)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -114,7 +122,8 @@ def execute(args: argparse.Namespace, request: Request, out: Path,
     with LiveView(quiet=args.quiet) as view:
         view.say(f"loading model {spec} …")
         backend = load_backend(spec, BackendOptions(
-            adapter=args.adapter, base_url=args.base_url, api_key_env=args.api_key_env))
+            adapter=args.adapter, base_url=args.base_url, api_key_env=args.api_key_env,
+            server=args.server))
         result = run_loop(backend, verifier, request, config, on_progress=view.progress)
     if args.trajectories:
         with args.trajectories.open("w", encoding="utf-8") as fh:

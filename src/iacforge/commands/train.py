@@ -114,6 +114,10 @@ def _rl(parser: argparse.ArgumentParser, run: type[RLRun]) -> None:
                         help=f"verifier stages the reward runs (default {','.join(run.stages)}; "
                              "intent where a task has one)")
     parser.add_argument("--reward-url", help="an `iacforge serve` URL to verify on")
+    parser.add_argument("--constrain", choices=("schema", "syntax", "none"),
+                        default=run.constrain,  # type: ignore[attr-defined]
+                        help="decoding constraint of the rollouts (multiturn; default none: "
+                             "on-policy)")
     parser.add_argument("--workers", type=positive_int, help="local verification threads")
 
 

@@ -85,6 +85,11 @@ def grammar_for(mode: Mode, prompt: str = "") -> str | None:
     return _cached_schema_grammar(tuple(sorted(likely_types(prompt, schema))))
 
 
+def prompt_grammar(prompt: list[dict[str, str]], mode: Mode) -> str | None:
+    """The grammar of a reply to a chat prompt (its user and assistant turns pick the types)."""
+    return grammar_for(mode, "\n".join(m["content"] for m in prompt if m["role"] != "system"))
+
+
 @functools.lru_cache(maxsize=32)
 def _cached_schema_grammar(types: tuple[str, ...]) -> str:
     from iacforge.data.schema import provider_schema

@@ -13,6 +13,8 @@ from typing import Any
 
 import numpy as np
 
+from iacforge.constrain.references import Lexer, References
+from iacforge.constrain.rejection import Explored, ThetaWeights
 from iacforge.errors import SetupError
 
 
@@ -36,6 +38,20 @@ class Constraint:
     def __init__(self, tokenizer: Any) -> None:
         self._llg = _llguidance()
         self.tokenizer = self._llg.hf.from_tokenizer(tokenizer)
+        self._special = set(tokenizer.all_special_ids)
+        self._references: References | None = None
+
+    @property
+    def references(self) -> References:
+        """The reference guard for this tokenizer and the mirrored provider's schema."""
+        if self._references is None:
+            from iacforge.data.schema import provider_schema
+
+            texts = ["" if i in self._special
+                     else self.tokenizer.decode_bytes([i]).decode("utf-8", "replace")
+                     for i in range(self.tokenizer.vocab_size)]
+            self._references = References(provider_schema(), texts)
+        return self._references
 
     @functools.lru_cache(maxsize=64)  # noqa: B019 (one Constraint per loaded model)
     def _checked(self, grammar: str) -> str:
@@ -56,10 +72,34 @@ class Constraint:
             return matcher.get_error().split("\n")[0][:300]
         return None if matcher.is_accepting() else "the text ends before the grammar does"
 
-    def processor(self, grammars: list[str | None]) -> GrammarLogitsProcessor:
-        """A processor for one batch, a grammar (or None: unconstrained) for each row."""
+    def processor(self, grammars: list[str | None], references: bool = False,
+                  explored: list[Explored | None] | None = None,
+                  eos_token_id: int | None = None) -> GrammarLogitsProcessor:
+        """A processor for one batch, a grammar (or None: unconstrained) for each row.
+
+        Args:
+            references: also guard references (`schema` mode): only declared blocks and
+                attributes their schema has (see `constrain.references`).
+            explored: `reject` mode (see `constrain.rejection`): each row's prefix trie (shared
+                by the samples of a prompt); the row is not masked but stopped (with
+                `eos_token_id`) at its first token the grammar rejects.
+        """
         return GrammarLogitsProcessor(
-            [None if g is None else self.matcher(g) for g in grammars], self.tokenizer.vocab_size)
+            [None if g is None else self.matcher(g) for g in grammars], self.tokenizer.vocab_size,
+            self.references if references else None, explored, eos_token_id)
+
+
+class _Row:
+    """One row of a batch: its matcher, reference lexer and, in `reject` mode, its prefix."""
+
+    __slots__ = ("allowed", "done", "lexer", "matcher", "node", "probs", "rejected")
+
+    def __init__(self, matcher: Any, lexer: Lexer | None, node: Explored | None) -> None:
+        self.matcher, self.lexer, self.node = matcher, lexer, node
+        self.allowed: np.ndarray | None = None
+        self.probs: Any = None
+        self.done = False
+        self.rejected = False
 
 
 class GrammarLogitsProcessor:
@@ -68,13 +108,33 @@ class GrammarLogitsProcessor:
     It reads the tokens sampled since its last call from `input_ids` (rows left-padded, so the
     newest token is the last column), feeds them to the row's matcher, and masks. A row whose
     matcher has stopped (the grammar is complete and end-of-text was sampled) is left alone.
+    With a reference guard, tokens that would name an undeclared block or an attribute its type
+    lacks are masked too, unless that leaves nothing the grammar allows. A `reject` row is not
+    masked: its first forbidden token marks it `rejected`, its prefix trie learns it, and it is
+    ended; `weights` (last in the processor list) steers later tries away from what failed.
     """
 
-    def __init__(self, matchers: list[Any], vocab_size: int) -> None:
-        self.matchers = matchers
+    def __init__(self, matchers: list[Any], vocab_size: int,
+                 references: References | None = None,
+                 explored: list[Explored | None] | None = None,
+                 eos_token_id: int | None = None) -> None:
+        explored = explored or [None] * len(matchers)
+        self.rows = [None if m is None else
+                     _Row(m, references.state() if references else None, node)
+                     for m, node in zip(matchers, explored, strict=True)]
         self.vocab_size = vocab_size
+        self.references = references
+        self.eos_token_id = eos_token_id
+        self.weights = ThetaWeights(self.rows)
         self._start: int | None = None
         self.mask_seconds = 0.0
+        #: Seconds of `mask_seconds` spent in the reference guard.
+        self.guard_seconds = 0.0
+
+    @property
+    def rejected(self) -> list[bool]:
+        """Per row: whether a `reject` row was stopped at a forbidden token."""
+        return [row is not None and row.rejected for row in self.rows]
 
     def __call__(self, input_ids: Any, scores: Any) -> Any:
         import time
@@ -85,17 +145,73 @@ class GrammarLogitsProcessor:
         if self._start is None:
             self._start = input_ids.shape[1]
         elif input_ids.shape[1] > self._start:
-            last = input_ids[:, -1].tolist()
-            for matcher, token in zip(self.matchers, last, strict=True):
-                if matcher is not None and not matcher.is_stopped():
-                    matcher.consume_token(token)
-        for row, matcher in enumerate(self.matchers):
-            if matcher is None or matcher.is_stopped() or matcher.is_error():
+            for row, token in zip(self.rows, input_ids[:, -1].tolist(), strict=True):
+                if row is not None and not row.done:
+                    self._consume(row, token)
+        for index, row in enumerate(self.rows):
+            if row is None:
                 continue
-            allowed = np.unpackbits(np.frombuffer(matcher.compute_bitmask(), dtype=np.uint8),
+            if row.rejected:
+                scores[index, :] = float("-inf")
+                scores[index, self.eos_token_id] = 0.0
+                continue
+            if row.done:
+                continue
+            allowed = np.unpackbits(np.frombuffer(row.matcher.compute_bitmask(), dtype=np.uint8),
                                     bitorder="little")[: self.vocab_size].astype(bool)
+            if row.lexer is not None and self.references is not None:
+                guard = time.perf_counter()
+                forbidden = self.references.forbidden(row.lexer)
+                if forbidden is not None and (allowed & ~forbidden).any():
+                    allowed &= ~forbidden
+                self.guard_seconds += time.perf_counter() - guard
+            if row.node is not None:
+                row.allowed = allowed  # checked against the token drawn, at the next call
+                continue
             forbid = torch.ones(scores.shape[1], dtype=torch.bool)
             forbid[: len(allowed)] = torch.from_numpy(~allowed)
-            scores[row, forbid.to(scores.device)] = float("-inf")
+            scores[index, forbid.to(scores.device)] = float("-inf")
         self.mask_seconds += time.perf_counter() - begin
         return scores
+
+    def _consume(self, row: _Row, token: int) -> None:
+        if row.node is not None:
+            probability = float(row.probs[token]) if row.probs is not None else 1.0
+            row.node = row.node.child(token, probability)
+            if row.allowed is not None and not (token < len(row.allowed) and row.allowed[token]):
+                row.node.reject()
+                row.rejected = row.done = True
+                return
+        row.matcher.consume_token(token)
+        row.done = row.matcher.is_stopped() or row.matcher.is_error()
+        if row.lexer is not None and self.references is not None:
+            row.lexer.feed(self.references.text(token))
+
+
+def generate_options(constraint: Constraint | None, grammars: list[str | None], sampling: Any,
+                     explored: list[Explored | None] | None = None,
+                     eos_token_id: int | None = None) -> tuple[dict[str, Any], Any]:
+    """`model.generate` keywords for a batch sampled with `sampling` (a `llm.Sampling`) under
+    `grammars`, and the grammar processor (None when no row has a grammar).
+
+    The mask comes before temperature and top-p (or top-p may keep only forbidden tokens), so
+    those run as processors after it; in `reject` mode the theta weights run last.
+    """
+    options: dict[str, Any] = {"do_sample": not sampling.greedy}
+    if constraint is None or all(g is None for g in grammars):
+        if not sampling.greedy:
+            options.update(temperature=sampling.temperature, top_p=sampling.top_p)
+        return options, None
+    from transformers import TemperatureLogitsWarper, TopPLogitsWarper
+
+    grammar = constraint.processor(grammars, references=sampling.constrain in (None, "schema"),
+                                   explored=explored, eos_token_id=eos_token_id)
+    processors: list[Any] = [grammar]
+    if not sampling.greedy:
+        options.update(temperature=1.0, top_p=1.0, top_k=0)
+        processors += [TemperatureLogitsWarper(sampling.temperature),
+                       TopPLogitsWarper(sampling.top_p)]
+    if explored is not None:
+        processors.append(grammar.weights)
+    options["logits_processor"] = processors
+    return options, grammar

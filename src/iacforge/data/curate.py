@@ -12,6 +12,7 @@ happened and why, with its provenance; the run resumes from that file.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections import Counter
 from collections.abc import Iterable, Iterator
@@ -134,7 +135,9 @@ class Curator:
         blocks = "\n".join(render("file", lang="hcl", name=name, text=text)
                            for name, text in sorted(files.items()))
         messages = [{"role": "user", "content": template.replace("{{files}}", blocks)}]
-        reply = self.backend.generate([messages], 1, self.sampling)[0][0].strip()
+        # a description is English: no HCL grammar (a local model defaults to one)
+        english = dataclasses.replace(self.sampling, constrain="none")
+        reply = self.backend.generate([messages], 1, english)[0][0].strip()
         if len(reply.split()) >= MIN_WORDS and "```" not in reply and "resource \"" not in reply:
             return reply, "llm"
         spec = spec_from_files(files, provider_schema())

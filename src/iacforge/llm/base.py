@@ -9,6 +9,8 @@ from iacforge.errors import ConfigError
 
 #: Decoding constraint: HCL under the provider schema, HCL alone, or none (see iacforge.constrain).
 Constrain = Literal["schema", "syntax", "none"]
+#: How the constraint is kept: mask each token, or reject samples (see constrain.rejection).
+ConstrainMode = Literal["mask", "reject"]
 
 #: One chat message: `{"role": "system" | "user" | "assistant", "content": "..."}`.
 Message = dict[str, str]
@@ -33,10 +35,16 @@ class Sampling:
     #: What the reply may be: None leaves it to the backend (`schema` for local models, `none`
     #: for servers, which enforce a grammar only when asked).
     constrain: Constrain | None = None
+    #: `mask`: every token is drawn from those the grammar allows (fast, skews the text);
+    #: `reject`: samples are drawn from the model and redrawn from their first forbidden token
+    #: on, learning as they go (each reply as the model would write it, given the grammar).
+    constrain_mode: ConstrainMode = "mask"
 
     def __post_init__(self) -> None:
         if self.constrain not in (None, "schema", "syntax", "none"):
             raise ValueError(f"constrain must be schema, syntax or none, not {self.constrain!r}")
+        if self.constrain_mode not in ("mask", "reject"):
+            raise ValueError(f"constrain_mode must be mask or reject, not {self.constrain_mode!r}")
         if self.max_new_tokens < 1:
             raise ConfigError(f"max_new_tokens must be at least 1, not {self.max_new_tokens}")
         if self.temperature < 0:

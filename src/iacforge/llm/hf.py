@@ -66,6 +66,10 @@ class HFBackend:
         self._constraint: Any = None
         #: Seconds spent computing grammar masks, over all calls (for benchmarks).
         self.mask_seconds = 0.0
+        #: `reject` mode, over all calls: samples stopped at a forbidden token, and samples
+        #: that used up their tries and were drawn with the mask.
+        self.rejections = 0
+        self.masked = 0
 
     def generate(self, prompts: list[Messages], n: int, sampling: Sampling) -> list[list[str]]:
         texts = [self.tokenizer.apply_chat_template(p, tokenize=False, add_generation_prompt=True)
@@ -84,52 +88,55 @@ class HFBackend:
 
     def _grammar(self, prompt: Messages, sampling: Sampling) -> str | None:
         """The grammar a reply to `prompt` must follow (local models default to `schema`)."""
-        from iacforge.constrain.grammar import grammar_for
+        from iacforge.constrain.grammar import prompt_grammar
 
-        text = "\n".join(m["content"] for m in prompt if m["role"] != "system")
-        return grammar_for(sampling.constrain or "schema", text)
+        return prompt_grammar(prompt, sampling.constrain or "schema")
 
     def _batch(self, rows: list[tuple[str, str | None]], sampling: Sampling) -> list[str]:
+        if sampling.constrain_mode == "mask" or all(g is None for _, g in rows):
+            return self._run(rows, sampling)[0]
+        from iacforge.constrain.rejection import TRIES, Explored
+
+        # one prefix trie per prompt: what one sample learns, the next need not try
+        roots: dict[tuple[str, str | None], Explored] = {}
+        texts: list[str] = [""] * len(rows)
+        pending = list(range(len(rows)))
+        for attempt in range(TRIES):
+            last = attempt == TRIES - 1  # the last try is masked: every sample gets a reply
+            explored = None if last else [
+                roots.setdefault(rows[i], Explored()) if rows[i][1] else None for i in pending]
+            replies, processor = self._run([rows[i] for i in pending], sampling, explored)
+            rejected = processor.rejected if processor and not last else [False] * len(pending)
+            self.rejections += sum(rejected)
+            self.masked += len(pending) if last else 0
+            for i, reply in zip(pending, replies, strict=True):
+                texts[i] = reply
+            pending = [i for i, again in zip(pending, rejected, strict=True) if again]
+            if not pending:
+                break
+        return texts
+
+    def _run(self, rows: list[tuple[str, str | None]], sampling: Sampling,
+             explored: list[Any] | None = None) -> tuple[list[str], Any]:
+        """One `generate` call: the replies, and the grammar processor (None without one)."""
         # the chat template already wrote every special token the model expects
         enc = self.tokenizer([t for t, _ in rows], return_tensors="pt", padding=True,
                              add_special_tokens=False)
         enc = {k: v.to(self.device) for k, v in enc.items()}
-        options: dict[str, Any] = {"max_new_tokens": sampling.max_new_tokens,
-                                   "pad_token_id": self.tokenizer.pad_token_id,
-                                   "do_sample": not sampling.greedy}
-        processors = self._processors([g for _, g in rows], sampling)
-        if processors:
-            options["logits_processor"] = processors
-        if not sampling.greedy:
-            if processors:
-                # the mask must come before temperature and top-p, or top-p may keep only
-                # forbidden tokens: the warpers run after it, in the processor list
-                options.update(temperature=1.0, top_p=1.0, top_k=0)
-            else:
-                options.update(temperature=sampling.temperature, top_p=sampling.top_p)
-        with self._torch.inference_mode():
-            out = self.model.generate(**enc, **options)
-        if processors:
-            self.mask_seconds += processors[0].mask_seconds
-        new = out[:, enc["input_ids"].shape[1] :]
-        return self.tokenizer.batch_decode(new, skip_special_tokens=True)
+        from iacforge.constrain.processor import Constraint, generate_options
 
-
-    def _processors(self, grammars: list[str | None], sampling: Sampling) -> list[Any]:
-        """The mask (when any row has a grammar), then temperature and top-p."""
-        if all(g is None for g in grammars):
-            return []
-        from transformers import TemperatureLogitsWarper, TopPLogitsWarper
-
-        from iacforge.constrain.processor import Constraint
-
-        if self._constraint is None:
+        grammars = [g for _, g in rows]
+        if self._constraint is None and any(g is not None for g in grammars):
             self._constraint = Constraint(self.tokenizer)
-        processors: list[Any] = [self._constraint.processor(grammars)]
-        if not sampling.greedy:
-            processors += [TemperatureLogitsWarper(sampling.temperature),
-                           TopPLogitsWarper(sampling.top_p)]
-        return processors
+        options, processor = generate_options(self._constraint, grammars, sampling, explored,
+                                              self.tokenizer.eos_token_id)
+        with self._torch.inference_mode():
+            out = self.model.generate(**enc, **options, max_new_tokens=sampling.max_new_tokens,
+                                      pad_token_id=self.tokenizer.pad_token_id)
+        if processor is not None:
+            self.mask_seconds += processor.mask_seconds
+        new = out[:, enc["input_ids"].shape[1] :]
+        return self.tokenizer.batch_decode(new, skip_special_tokens=True), processor
 
 
 def _import_llm() -> tuple[Any, Any]:

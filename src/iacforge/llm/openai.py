@@ -7,6 +7,7 @@ Servers that return fewer than `n` choices (some ignore `n`) are asked again for
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import time
@@ -21,6 +22,8 @@ from iacforge.llm.base import Messages, Sampling
 _RETRY_STATUS = frozenset({408, 409, 429, 500, 502, 503, 504})
 #: Longest wait between two tries, whatever the backoff or a Retry-After header says.
 MAX_WAIT = 60.0
+#: Servers whose grammar field the backend knows.
+SERVERS = ("vllm", "llama.cpp")
 
 
 class OpenAIBackend:
@@ -38,11 +41,16 @@ class OpenAIBackend:
         retries: further tries after a failed request.
         backoff: seconds before the first retry, doubled for each next one.
         concurrency: requests in flight at once.
+        server: how the server takes a decoding grammar: `vllm` (structured outputs, llguidance
+            Lark) or `llama.cpp` (`grammar`, GBNF from `constrain.gbnf`).
     """
 
     def __init__(self, base_url: str, model: str, *, api_key_env: str | None = None,
                  timeout: float = 300.0, retries: int = 4, backoff: float = 1.0,
-                 concurrency: int = 4) -> None:
+                 concurrency: int = 4, server: str = "vllm") -> None:
+        if server not in SERVERS:
+            raise SetupError(f"server must be one of {', '.join(SERVERS)}, not {server!r}")
+        self.server = server
         self.url = base_url.rstrip("/") + "/chat/completions"
         self.model = model
         self.timeout, self.retries, self.backoff = timeout, retries, backoff
@@ -67,7 +75,9 @@ class OpenAIBackend:
                 "top_p": sampling.top_p,
             }
             grammar = _grammar(prompt, sampling)
-            if grammar is not None:
+            if grammar is not None and self.server == "llama.cpp":
+                body["grammar"] = _gbnf(grammar)
+            elif grammar is not None:
                 # vLLM's structured outputs (>= 0.10.2, guidance backend: llguidance's Lark)
                 body["structured_outputs"] = {"grammar": grammar}
             if sampling.seed is not None:
@@ -122,3 +132,10 @@ def _grammar(prompt: Messages, sampling: Sampling) -> str | None:
 
     text = "\n".join(m["content"] for m in prompt if m["role"] != "system")
     return grammar_for(sampling.constrain, text)
+
+
+@functools.lru_cache(maxsize=32)
+def _gbnf(grammar: str) -> str:
+    from iacforge.constrain.gbnf import to_gbnf
+
+    return to_gbnf(grammar)

@@ -41,6 +41,8 @@ class BackendOptions:
     api_key_env: str | None = None
     concurrency: int = 4
     timeout: float = 300.0
+    #: `openai:` servers: `vllm` or `llama.cpp` (how a decoding grammar is sent).
+    server: str = "vllm"
 
 
 Factory = Callable[[str, BackendOptions], Backend]
@@ -97,7 +99,8 @@ def _openai(target: str, options: BackendOptions) -> Backend:
         raise IacforgeError(f"openai:MODEL needs a model name and a server: --base-url URL "
                             f"or {BASE_URL_ENV}")
     return OpenAIBackend(base_url, target, api_key_env=options.api_key_env,
-                         concurrency=options.concurrency, timeout=options.timeout)
+                         concurrency=options.concurrency, timeout=options.timeout,
+                         server=options.server)
 
 
 @register("scripted")

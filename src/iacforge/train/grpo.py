@@ -25,6 +25,7 @@ from typing import Any
 from iacforge.data.loaders import load_tasks
 from iacforge.data.task import Task
 from iacforge.errors import IacforgeError
+from iacforge.llm.base import Constrain
 from iacforge.train.data import grpo_example, prompt_of
 from iacforge.train.policy import load_policy
 from iacforge.train.rewards import VerifierReward
@@ -45,9 +46,15 @@ class GRPORun(RLRun):
     #: `group × prompts_per_step` batch. Memory grows with it: 8 completions of 512 tokens in
     #: one pass (logits over SmolLM2's 49k-token vocabulary) took 23 GB and were OOM-killed.
     micro_batch: int = 2
+    #: Decoding constraint of the rollouts: TRL samples them and takes no logits processor,
+    #: so only `none` (constrained rollouts: `--method multiturn`).
+    constrain: Constrain = "none"
 
     def __post_init__(self) -> None:
         super().__post_init__()
+        if self.constrain != "none":
+            raise IacforgeError(f"GRPO rollouts are sampled by TRL, which takes no decoding "
+                                f"grammar: --constrain {self.constrain} needs --method multiturn")
         if self.micro_batch < 1 or (self.group * self.prompts_per_step) % self.micro_batch:
             raise IacforgeError(f"micro_batch ({self.micro_batch}) must divide group × "
                                 f"prompts_per_step ({self.group * self.prompts_per_step})")

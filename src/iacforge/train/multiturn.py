@@ -39,7 +39,7 @@ from typing import Any, Literal
 from iacforge.data.loaders import load_tasks
 from iacforge.data.task import Task
 from iacforge.errors import IacforgeError
-from iacforge.llm.base import Sampling
+from iacforge.llm.base import Constrain, Sampling
 from iacforge.train.advantages import Credit, Node, gtpo_advantages, murphy_advantages
 from iacforge.train.episodes import Turn, all_nodes, chains, rollout
 from iacforge.train.policy import PolicySampler, load_policy
@@ -63,6 +63,9 @@ class MultiTurnRun(RLRun):
     prune_std: float | None = None
     max_new_tokens: int = 384
     save_steps: int = 5
+    #: Decoding constraint of the rollouts (masked): `none` keeps them on-policy; `schema` or
+    #: `syntax` trains on the masked policy's draws (their log-probs are the unmasked model's).
+    constrain: Constrain = "none"
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -74,6 +77,9 @@ class MultiTurnRun(RLRun):
             raise IacforgeError("turns and branch must be at least 1")
         if not 0 < self.gamma <= 1:
             raise IacforgeError(f"gamma must be in (0, 1], not {self.gamma}")
+        if self.constrain not in ("schema", "syntax", "none"):
+            raise IacforgeError(f"constrain must be schema, syntax or none, not "
+                                f"{self.constrain!r}")
 
 
 def credit(run: MultiTurnRun, root_group: list[Node]) -> list[tuple[Turn, float]]:
@@ -128,7 +134,7 @@ def run_multiturn(run: MultiTurnRun, tasks: list[Task] | None = None,
         optimizer.load_state_dict(torch.load(out / "optimizer.pt"))
     reward = VerifierReward(run.stages, url=run.reward_url, workers=run.workers)
     sampler = PolicySampler(model, tokenizer)
-    sampling = Sampling(run.max_new_tokens, run.temperature, 1.0, None)
+    sampling = Sampling(run.max_new_tokens, run.temperature, 1.0, None, run.constrain)
     order = random.Random(run.seed)
     rows: list[dict[str, Any]] = []
     try:

@@ -75,13 +75,18 @@ class PolicySampler:
         self.model = model
         self.tokenizer = tokenizer
         self.batch_size = batch_size
+        self._constraint: Any = None
 
     def generate(self, prompts: list[Messages], n: int, sampling: Sampling) -> list[list[str]]:
         import torch
 
+        from iacforge.constrain.processor import generate_options
+
         texts = [self.tokenizer.apply_chat_template(p, tokenize=False, add_generation_prompt=True)
                  for p in prompts]
         expanded = [t for t in texts for _ in range(n)]
+        grammars = self._grammars(prompts, sampling)
+        grammars = [g for g in grammars for _ in range(n)]
         if sampling.seed is not None:
             torch.manual_seed(sampling.seed)
         was_training = self.model.training
@@ -93,15 +98,26 @@ class PolicySampler:
                 batch = self.tokenizer(expanded[start:start + self.batch_size], return_tensors="pt",
                                        padding=True, add_special_tokens=False)
                 batch = {k: v.to(self.model.device) for k, v in batch.items()}
+                options, _ = generate_options(self._constraint,
+                                              grammars[start:start + self.batch_size], sampling)
                 with torch.inference_mode():
                     out = self.model.generate(
-                        **batch, max_new_tokens=sampling.max_new_tokens,
-                        do_sample=not sampling.greedy,
-                        temperature=None if sampling.greedy else sampling.temperature,
-                        top_p=None if sampling.greedy else sampling.top_p,
+                        **batch, **options, max_new_tokens=sampling.max_new_tokens,
                         pad_token_id=self.tokenizer.pad_token_id)
                 new = out[:, batch["input_ids"].shape[1]:]
                 outputs += self.tokenizer.batch_decode(new, skip_special_tokens=True)
         finally:
             self.model.train(was_training)
         return [outputs[i * n:(i + 1) * n] for i in range(len(prompts))]
+
+    def _grammars(self, prompts: list[Messages], sampling: Sampling) -> list[str | None]:
+        """Each prompt's decoding grammar: none unless `sampling.constrain` names one (masked;
+        the rollouts' log-probs are then those of the masked policy's draws)."""
+        if sampling.constrain in (None, "none"):
+            return [None] * len(prompts)
+        from iacforge.constrain.grammar import prompt_grammar
+        from iacforge.constrain.processor import Constraint
+
+        if self._constraint is None:
+            self._constraint = Constraint(self.tokenizer)
+        return [prompt_grammar(p, sampling.constrain) for p in prompts]

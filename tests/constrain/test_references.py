@@ -1,0 +1,61 @@
+"""The reference guard: a reference names only blocks declared earlier in the reply and
+attributes their schema has; text that is not an expression is left alone."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from iacforge.constrain.grammar import grammar_for
+from iacforge.constrain.references import Lexer
+
+PROMPT = "An SQS queue named jobs with a dead-letter queue, and its policy."
+HEAD = ('```hcl main.tf\nresource "aws_sqs_queue" "dlq" {\n  name = "d"\n}\n\n'
+        'data "aws_iam_policy_document" "p" {\n}\n\n'
+        'resource "aws_sqs_queue" "jobs" {\n  name = "j"\n')
+
+
+def allowed_after(constraint, tokenizer, prefix: str) -> set[str]:
+    """The decoded tokens left possible after `prefix`, fed one token a call."""
+    processor = constraint.processor([grammar_for("schema", PROMPT)], references=True)
+    ids = torch.tensor([[0]])
+    processor(ids, torch.zeros(1, len(tokenizer)))
+    for token in tokenizer(prefix, add_special_tokens=False)["input_ids"]:
+        ids = torch.cat([ids, torch.tensor([[token]])], dim=1)
+        scores = processor(ids, torch.zeros(1, len(tokenizer)))
+    return {tokenizer.decode([t]) for t in torch.isfinite(scores[0]).nonzero().flatten().tolist()}
+
+
+def test_a_reference_names_a_declared_block_and_an_attribute_of_its_type(constraint, tokenizer):
+    value = HEAD + "  redrive_policy = jsonencode({ deadLetterTargetArn = "
+    assert allowed_after(constraint, tokenizer, value + "aws_sqs_queue.") == {"d", "dl"}
+    attrs = allowed_after(constraint, tokenizer, value + "aws_sqs_queue.dlq.")
+    assert {"arn", "id", "url", "name"} & attrs and not {"bucket", "status"} & attrs
+    assert allowed_after(constraint, tokenizer, value + "aws_s") == {"q", "qs"}
+    done = allowed_after(constraint, tokenizer, value + "aws_sqs_queue.dlq.arn")
+    assert {" ", "\n", "}", "."} <= done and "_" not in done
+    data = allowed_after(constraint, tokenizer, value + "data.aws_iam_policy_document.p.")
+    assert "json" in data and "arn" not in data
+
+
+def test_text_that_is_no_expression_is_not_guarded(constraint, tokenizer):
+    in_string = allowed_after(constraint, tokenizer, HEAD + '  policy = "aws_s')
+    assert "3" in in_string  # a string may say anything
+    key = allowed_after(constraint, tokenizer, HEAD + "  tags = {\n    aws_")
+    assert "region" in key
+
+
+@pytest.mark.parametrize(("text", "declared", "expression"), [
+    ('resource "aws_a" "x" {\n}\nresource "aws_b" "y" {\n  v = ', {("resource", "aws_a", "x")},
+     True),
+    ('data "aws_a" "x" {\n  k = "}"\n}\n', {("data", "aws_a", "x")}, False),
+    ('resource "aws_a" "x" {\n  p = <<EOT\n}\n = aws_\nEOT\n  q = [1, ', set(), True),
+    ('resource "aws_a" "x" {\n  # = {\n  q = "${', set(), True),
+    ('resource "aws_a" "x" {\n  q = "${x}" ', set(), False),
+    ("locals {\n  m = {\n    ", set(), False),
+])
+def test_the_lexer_tracks_declarations_and_expression_positions(text, declared, expression):
+    lexer = Lexer()
+    lexer.feed(text)
+    assert lexer.declared == declared
+    assert lexer.expression is expression
