@@ -8,10 +8,10 @@ imports one submodule does not pay for the verifier, the models or the data load
 True
 """
 
-import importlib
 import typing
 
 import iacforge._lark_cache  # noqa: F401 -- first: before anything imports hcl2
+from iacforge._lazy import lazy
 from iacforge._version import __version__ as __version__
 
 # Eager: the name is also a submodule's, which would shadow a lazy attribute once imported.
@@ -60,13 +60,4 @@ _HOME = {
 __all__ = sorted([*_HOME, "__version__", "reward"])
 
 
-def __getattr__(name: str) -> typing.Any:
-    if name not in _HOME:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(_HOME[name]), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *__all__})
+__getattr__, __dir__ = lazy(__name__, _HOME)

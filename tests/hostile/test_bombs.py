@@ -85,12 +85,14 @@ def test_the_doubling_locals_exhaust_checkov_not_the_verifier():
 def test_each_step_runs_under_the_memory_bound(stage, monkeypatch):
     """With a budget below what a plain 1000-resource candidate needs, each step runs out."""
     monkeypatch.setattr(bounded, "_POOL", bounded._Pool(budget=2 << 20))
-    ctx = _context(_many_resources(1000))
+    ctx = _context(_many_resources(1000), timeout=30)
     if stage != "parse":
         ctx.model = _parsed(ctx)
     result = _timed(STAGES[stage], ctx)
     assert result.status in ("unsafe", "error")  # error: out of memory in native code
-    assert result.diagnostics[0].rule_id in ("iacforge/bound/memory", "iacforge/bound/crash")
+    # a worker starved this hard may also stall in its allocator until the time bound ends it
+    assert result.diagnostics[0].rule_id in ("iacforge/bound/memory", "iacforge/bound/crash",
+                                             "iacforge/bound/time")
     bounded._POOL.close()
 
 

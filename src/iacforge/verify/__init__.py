@@ -10,8 +10,9 @@ The names below load on first use (PEP 562), so that importing one light submodu
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from iacforge._lazy import lazy
 
 if TYPE_CHECKING:  # what the names are, for type checkers
     from iacforge.verify.cache import CachedVerifier as CachedVerifier
@@ -38,13 +39,4 @@ _HOME = {
 __all__ = sorted(_HOME)
 
 
-def __getattr__(name: str) -> Any:
-    if name not in _HOME:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(_HOME[name]), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *__all__})
+__getattr__, __dir__ = lazy(__name__, _HOME)
