@@ -11,7 +11,7 @@ True
 import typing
 
 import iacforge._lark_cache  # noqa: F401 -- first: before anything imports hcl2
-from iacforge._lazy import lazy
+from iacforge._lazy import lazy as _lazy_exports
 from iacforge._version import __version__ as __version__
 
 # Eager: the name is also a submodule's, which would shadow a lazy attribute once imported.
@@ -60,4 +60,4 @@ _HOME = {
 __all__ = sorted([*_HOME, "__version__", "reward"])
 
 
-__getattr__, __dir__ = lazy(__name__, _HOME)
+__getattr__, __dir__ = _lazy_exports(globals(), _HOME)

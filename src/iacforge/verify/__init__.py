@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from iacforge._lazy import lazy
+from iacforge._lazy import lazy as _lazy_exports
 
 if TYPE_CHECKING:  # what the names are, for type checkers
     from iacforge.verify.cache import CachedVerifier as CachedVerifier
@@ -39,4 +39,4 @@ _HOME = {
 __all__ = sorted(_HOME)
 
 
-__getattr__, __dir__ = lazy(__name__, _HOME)
+__getattr__, __dir__ = _lazy_exports(globals(), _HOME)
