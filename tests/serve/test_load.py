@@ -9,9 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from iacforge.config import Settings
-from iacforge.serve import RewardServer, RewardService
-from iacforge.verify.pool import ThreadPool
+from .conftest import serving
 
 CLIENTS = 200
 #: Cheap bodies: prose fails at extract, `locals {}` passes parse, the third is malformed JSON.
@@ -23,15 +21,8 @@ BODIES = [json.dumps({"candidates": [{"text": "I cannot help with that."}]}).enc
 
 @pytest.fixture
 def server():
-    service = RewardService(Settings(), ThreadPool(2), queue=8)
-    running = RewardServer(("127.0.0.1", 0), service)
-    thread = threading.Thread(target=running.serve_forever, kwargs={"poll_interval": 0.05})
-    thread.start()
-    yield running
-    running.shutdown()
-    thread.join()
-    running.server_close()
-    service.close()
+    with serving(queue=8) as running:
+        yield running
 
 
 def _exchange(address: tuple[str, int], request: bytes, start: threading.Barrier) -> str:

@@ -16,10 +16,9 @@ from typing import Any
 
 import pytest
 
-from iacforge.config import Settings
 from iacforge.errors import SetupError
-from iacforge.serve import RewardServer, RewardService
-from iacforge.verify.pool import ThreadPool
+
+from .conftest import serving
 
 FIXTURES = Path(__file__).parents[1] / "fixtures"
 TASK = FIXTURES / "tasks/vpc_two_subnets_in_two_azs"
@@ -32,15 +31,8 @@ LOCALS = {"files": {"main.tf": "locals {}\n"}}
 
 @pytest.fixture(scope="module")
 def server():
-    service = RewardService(Settings(), ThreadPool(2), queue=2)
-    running = RewardServer(("127.0.0.1", 0), service, max_body=64 << 10)
-    thread = threading.Thread(target=running.serve_forever, kwargs={"poll_interval": 0.05})
-    thread.start()
-    yield running
-    running.shutdown()
-    thread.join()
-    running.server_close()
-    service.close()
+    with serving(queue=2, max_body=64 << 10) as running:
+        yield running
 
 
 def call(url: str, method: str = "GET", path: str = "/health", body: Any = None,
