@@ -64,13 +64,16 @@ class Constraint:
         """A fresh llguidance matcher of `grammar`."""
         return self._llg.LLMatcher(self.tokenizer, self._checked(grammar), log_level=0)
 
-    def accepts(self, text: str, grammar: str) -> str | None:
-        """None when `grammar` accepts the whole of `text`, else why not."""
+    def accepts(self, text: str, grammar: str, *, prefix: bool = False) -> str | None:
+        """None when `grammar` accepts the whole of `text` (with `prefix`: a text that begins
+        with it, as a reply cut by its token budget), else why not."""
         matcher = self.matcher(grammar)
         tokens = self.tokenizer.tokenize_str(text)
         if not matcher.consume_tokens(tokens):
             return matcher.get_error().split("\n")[0][:300]
-        return None if matcher.is_accepting() else "the text ends before the grammar does"
+        if prefix or matcher.is_accepting():
+            return None
+        return "the text ends before the grammar does"
 
     def processor(self, grammars: list[str | None], references: bool = False,
                   explored: list[Explored | None] | None = None,
