@@ -50,6 +50,15 @@ EXAMPLES: dict[str, str] = {
     "train": "iacforge train sft --tasks tasks.jsonl --out runs/sft --max-steps 20",
     "data": "iacforge data split tasks.jsonl --out dataset/ --test-fraction 0.1",
     "config": "iacforge config --format json",
+    "data ingest": "iacforge data ingest ~/src/infra --out ingested.jsonl",
+    "data curate": "iacforge data curate ingested.jsonl --out curated/ --turns 2",
+    "data synth": "iacforge data synth --out synth/ --count 1000 --mutations 400",
+    "data mutate": "iacforge data mutate synth/generate.jsonl --out mutations.jsonl",
+    "data dedup": "iacforge data dedup synth/ --out dedup.jsonl --against dev100.csv",
+    "data stats": "iacforge data stats dataset/ --out dataset/README.md",
+    "train grpo": "iacforge train grpo --tasks dataset/ --adapter runs/sft --out runs/grpo",
+    "train multiturn": "iacforge train multiturn --tasks dataset/ --adapter runs/sft "
+                       "--out runs/mt",
 }
 
 
@@ -76,17 +85,19 @@ def build_parser() -> argparse.ArgumentParser:
         command_parser = sub.add_parser(name, help=command.HELP, description=command.HELP,
                                         epilog=f"example:\n  {EXAMPLES[name]}\n\n{exits}")
         command.register(command_parser)
-        _inherit_epilog(command_parser)
+        _inherit_epilog(command_parser, name)
     return parser
 
 
-def _inherit_epilog(parser: argparse.ArgumentParser) -> None:
-    """`iacforge data split --help` ends like `iacforge data --help`: example, exit codes."""
+def _inherit_epilog(parser: argparse.ArgumentParser, name: str) -> None:
+    """`iacforge data synth --help` ends like `iacforge data --help` (exit codes), with the
+    example of its own (`EXAMPLES["data synth"]`) where there is one."""
     for action in parser._actions:
         if isinstance(action, argparse._SubParsersAction):
-            for child in action.choices.values():
-                child.epilog = child.epilog or parser.epilog
-                _inherit_epilog(child)
+            for step, child in action.choices.items():
+                example = EXAMPLES.get(f"{name} {step}")
+                own = parser.epilog.replace(EXAMPLES[name], example) if example else None
+                child.epilog = child.epilog or own or parser.epilog
 
 
 def main(argv: Sequence[str] | None = None) -> int:
