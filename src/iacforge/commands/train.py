@@ -93,8 +93,8 @@ def register(parser: argparse.ArgumentParser) -> None:
                                            "rounds, held-out eval; resumable, with an ETA")
     _common(recipe, Recipe)
     _rft(recipe, Recipe)
-    recipe.add_argument("--sft-steps", type=non_negative_int, default=Recipe.sft_steps,
-                        help="steps of the first SFT (0: none)")
+    recipe.add_argument("--sft-steps", type=_sft_steps, default=Recipe.sft_steps,
+                        help="steps of the first SFT (-1: the epochs; 0: none)")
     recipe.add_argument("--sft-lr", type=positive_float, dest="sft_learning_rate",
                         default=Recipe.sft_learning_rate, help="learning rate of the first SFT")
     recipe.add_argument("--from-scratch", action="store_true",
@@ -196,6 +196,10 @@ def _rft(parser: argparse.ArgumentParser, run: type[RFTRun]) -> None:
                         help="pad instead of packing")
     parser.add_argument("--eval-tasks", type=Path, help="held-out tasks scored after each round")
     parser.add_argument("--eval-limit", type=positive_int, help="score only the first N of them")
+
+
+def _sft_steps(text: str) -> int:
+    return 0 if text.strip() == "0" else steps(text)
 
 
 def _stage_tuple(text: str) -> tuple[str, ...]:

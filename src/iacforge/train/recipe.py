@@ -38,6 +38,7 @@ class Recipe(RFTRun):
     bf16: bool = True
     rounds: int = 1
     max_steps: int = 20
+    #: Steps of the first SFT (-1: `epochs` passes; 0: no SFT).
     sft_steps: int = 200
     sft_learning_rate: float = 2e-4
     #: Start from a fresh LoRA instead of the shipped adapter (when `adapter` is not given).
@@ -45,8 +46,9 @@ class Recipe(RFTRun):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        if self.sft_steps < 0:
-            raise IacforgeError(f"sft_steps must be 0 (no SFT) or more, not {self.sft_steps}")
+        if self.sft_steps < -1:
+            raise IacforgeError(f"sft_steps must be -1 (the epochs), 0 (no SFT) or more, "
+                                f"not {self.sft_steps}")
 
     @property
     def least_rounds(self) -> int:
@@ -150,7 +152,8 @@ def run_recipe(recipe: Recipe) -> dict[str, Any]:
     out.mkdir(parents=True, exist_ok=True)
     plan: list[tuple[str, int]] = []
     if recipe.sft_steps:
-        plan += [("sft", recipe.sft_steps)] + ([("sft/eval", len(held_out))] if held_out else [])
+        plan += [("sft", max(recipe.sft_steps, 0))]
+        plan += [("sft/eval", len(held_out))] if held_out else []
     for index in range(1, recipe.rounds + 1):
         plan += [(f"round-{index}/sample", len(tasks) * recipe.k),
                  (f"round-{index}/sft", max(recipe.max_steps, 0))]
