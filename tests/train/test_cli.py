@@ -10,6 +10,8 @@ from iacforge.cli import build_parser, main
 from iacforge.commands.train import _config
 from iacforge.train.grpo import GRPORun
 from iacforge.train.multiturn import MultiTurnRun
+from iacforge.train.recipe import Recipe
+from iacforge.train.rft import RFTRun
 from iacforge.train.sft import SFTRun
 
 
@@ -18,6 +20,8 @@ from iacforge.train.sft import SFTRun
     (["grpo", "--micro-batch", "3"], "micro_batch (3) must divide group × prompts_per_step (8)"),
     (["multiturn", "--gamma", "1.5"], "argument --gamma: must be a number above 0 and at most 1"),
     (["sft", "--max-length", "8"], "max_length must be at least 16"),
+    (["rft", "--rounds", "0"], "argument --rounds: must be a whole number of at least 1"),
+    (["recipe", "--sft-steps", "-2"], "argument --sft-steps: must be at least 1 step"),
 ])
 def test_bad_settings_are_usage_errors(argv, message, tmp_path, capsys):
     try:
@@ -36,7 +40,8 @@ def test_the_estimators_and_credit_rules_are_choices(capsys):
 
 
 @pytest.mark.parametrize(("method", "run"), [("sft", SFTRun), ("grpo", GRPORun),
-                                             ("multiturn", MultiTurnRun)])
+                                             ("multiturn", MultiTurnRun), ("rft", RFTRun),
+                                             ("recipe", Recipe)])
 def test_the_cli_defaults_are_the_run_dataclass_defaults(method, run):
     """`iacforge train M` and `run_M(MRun(...))` train the same way (save and step counts)."""
     args = build_parser().parse_args(["train", method, "--tasks", "t", "--out", "o"])

@@ -1,4 +1,4 @@
-"""`iacforge train sft|grpo|multiturn`: fine-tune the model on tasks, then RL on the verifier.
+"""`iacforge train sft|grpo|multiturn|rft|recipe`: fine-tune, then learn from the verifier.
 
 Each run writes its adapter (or model), `train_summary.json` and checkpoints to `--out`; the
 same command again resumes. The result loads with `--model embedded --adapter OUT` (LoRA) or
@@ -26,10 +26,20 @@ from iacforge.train.advantages import Credit
 from iacforge.train.grpo import GRPORun
 from iacforge.train.multiturn import Estimator, MultiTurnRun
 from iacforge.train.policy import LoraSettings
+from iacforge.train.recipe import Recipe
+from iacforge.train.rft import RFTRun
 from iacforge.train.run import RLRun, TrainRun
 from iacforge.train.sft import SFTRun
 
-HELP = "Train the model: SFT on reference solutions, GRPO or multi-turn RL on the verifier."
+HELP = ("Train the model: SFT on reference solutions; GRPO, multi-turn RL or rejection-sampling "
+        "fine-tuning on the verifier.")
+#: Examples shown under the --help of the methods that have their own.
+EXAMPLES = {
+    "rft": "iacforge train rft --tasks train.jsonl --out runs/rft --adapter runs/sft "
+           "--rounds 2 --k 4 --eval-tasks test.jsonl --eval-limit 40",
+    "recipe": "iacforge train recipe --tasks train.jsonl --out runs/recipe --sft-steps 200 "
+              "--rounds 2 --eval-tasks test.jsonl --eval-limit 40",
+}
 
 
 def register(parser: argparse.ArgumentParser) -> None:
@@ -76,6 +86,24 @@ def register(parser: argparse.ArgumentParser) -> None:
                        help="Murphy: MaRS (max) or MeRS (mean)")
     multi.add_argument("--prune-std", type=non_negative_float, default=MultiTurnRun.prune_std,
                        help="Murphy: drop groups with value std below")
+    rft = sub.add_parser("rft", help="rejection-sampling fine-tuning on the verifier's verdicts")
+    _common(rft, RFTRun)
+    _rft(rft, RFTRun)
+    recipe = sub.add_parser("recipe", help="one sitting: SFT from the shipped adapter, RFT "
+                                           "rounds, held-out eval; resumable, with an ETA")
+    _common(recipe, Recipe)
+    _rft(recipe, Recipe)
+    recipe.add_argument("--sft-steps", type=_sft_steps, default=Recipe.sft_steps,
+                        help="steps of the first SFT (-1: the epochs; 0: none)")
+    recipe.add_argument("--sft-lr", type=positive_float, dest="sft_learning_rate",
+                        default=Recipe.sft_learning_rate, help="learning rate of the first SFT")
+    recipe.add_argument("--from-scratch", action="store_true",
+                        help="a fresh LoRA instead of the shipped adapter (without --adapter)")
+    recipe.add_argument("--no-bf16", action="store_false", dest="bf16",
+                        help="float32 instead of bfloat16 autocast")
+    recipe.set_defaults(bf16=Recipe.bf16)  # on, unlike the other methods' --bf16
+    for name, parser_ in (("rft", rft), ("recipe", recipe)):
+        parser_.epilog = f"example:\n  {EXAMPLES[name]}\n\n{_EXITS}"
 
 
 def _common(parser: argparse.ArgumentParser, run: type[TrainRun]) -> None:
@@ -121,6 +149,59 @@ def _rl(parser: argparse.ArgumentParser, run: type[RLRun]) -> None:
     parser.add_argument("--workers", type=positive_int, help="local verification threads")
 
 
+#: The exit codes of a training command (the same as every non-verdict command's).
+_EXITS = """exit codes:
+  0   done
+  2   usage error (a bad option or path)
+  4   setup problem (terraform, the provider mirror, a model)
+  70  internal error"""
+
+
+def _rft(parser: argparse.ArgumentParser, run: type[RFTRun]) -> None:
+    """The flags of RFT's rounds (and the SFT each round runs)."""
+    parser.add_argument("--rounds", type=non_negative_int if run is Recipe else positive_int,
+                        default=run.rounds, help="sample → keep → SFT rounds")
+    parser.add_argument("--k", type=positive_int, default=run.k,
+                        help="answers sampled per prompt and round")
+    parser.add_argument("--turns", type=positive_int, default=run.turns,
+                        help="turns per sample (>1: failing answers are repaired with the "
+                             "verifier's feedback and passing repairs kept)")
+    parser.add_argument("--max-new-tokens", type=positive_int, default=run.max_new_tokens,
+                        help="reply budget (tokens)")
+    parser.add_argument("--temperature", type=non_negative_float, default=run.temperature,
+                        help="sampling temperature")
+    parser.add_argument("--constrain", choices=("schema", "syntax", "none"),
+                        default=run.constrain, help="decoding constraint of the samples")
+    parser.add_argument("--stages", type=_stage_tuple, default=run.stages,
+                        help=f"stages an answer must pass to be kept (default "
+                             f"{','.join(run.stages)}; intent where a task has one)")
+    parser.add_argument("--workers", type=positive_int, help="local verification threads")
+    parser.add_argument("--no-cache", action="store_false", dest="cache",
+                        help="do not use the verdict cache")
+    parser.add_argument("--gen-batch", type=positive_int, default=run.gen_batch,
+                        help="sequences generated together")
+    parser.add_argument("--sampler", help="sample with this model spec instead of the policy "
+                                          "(scripted:FILE.json: tests and dry runs)")
+    parser.add_argument("--max-length", type=positive_int, default=run.max_length,
+                        help="tokens per packed row")
+    parser.add_argument("--batch-size", type=positive_int, default=run.batch_size,
+                        help="packed rows per step")
+    parser.add_argument("--grad-accum", type=positive_int, default=run.grad_accum,
+                        help="gradient accumulation steps")
+    parser.add_argument("--epochs", type=positive_float, default=run.epochs,
+                        help="passes over the kept examples per round")
+    parser.add_argument("--max-steps", type=steps, default=run.max_steps,
+                        help="SFT steps per round (-1: the epochs)")
+    parser.add_argument("--no-packing", action="store_false", dest="packing",
+                        help="pad instead of packing")
+    parser.add_argument("--eval-tasks", type=Path, help="held-out tasks scored after each round")
+    parser.add_argument("--eval-limit", type=positive_int, help="score only the first N of them")
+
+
+def _sft_steps(text: str) -> int:
+    return 0 if text.strip() == "0" else steps(text)
+
+
 def _stage_tuple(text: str) -> tuple[str, ...]:
     return tuple(s.strip() for s in text.split(",") if s.strip())
 
@@ -144,11 +225,21 @@ def run(args: argparse.Namespace) -> int:
 
         summary = run_grpo(config)
         shown = {k: summary[k] for k in ("steps", "reward_wait_share", "rewards")}
-    else:
+    elif args.method == "multiturn":
         from iacforge.train.multiturn import run_multiturn
 
         summary = run_multiturn(config)
         shown = {"steps": len(summary["steps"])}
+    elif args.method == "rft":
+        from iacforge.train.rft import run_rft
+
+        summary = run_rft(config)
+        shown = {"rounds": summary["rounds"], "adapter": summary["adapter"]}
+    else:
+        from iacforge.train.recipe import run_recipe
+
+        summary = run_recipe(config)
+        shown = {"adapter": summary["adapter"], "seconds": summary["seconds"]}
     print(json.dumps(shown, indent=2))
     return 0
 

@@ -55,17 +55,24 @@ class SFTRun(TrainRun):
 
 
 def run_sft(run: SFTRun, tasks: list[Task] | None = None,
-            policy: tuple[Any, Any] | None = None) -> dict[str, Any]:
-    """Train, save the adapter (or model) and tokenizer to `run.out`, return the summary."""
+            policy: tuple[Any, Any] | None = None, *,
+            examples: list[dict[str, Any]] | None = None,
+            callbacks: list[Any] | None = None) -> dict[str, Any]:
+    """Train, save the adapter (or model) and tokenizer to `run.out`, return the summary.
+
+    `examples`: prompt-completion rows to learn instead of the tasks' references (RFT's kept
+    answers and repair conversations); `callbacks`: extra TrainerCallbacks (progress)."""
     from datasets import Dataset
     from transformers.trainer_utils import get_last_checkpoint
     from trl import SFTConfig, SFTTrainer
 
-    tasks = with_reference(tasks if tasks is not None else load_tasks(run.tasks))[:run.limit]
-    if not tasks:
-        raise IacforgeError(f"{run.tasks}: no task has a reference solution to learn from")
+    if examples is None:
+        tasks = with_reference(tasks if tasks is not None else load_tasks(run.tasks))[:run.limit]
+        if not tasks:
+            raise IacforgeError(f"{run.tasks}: no task has a reference solution to learn from")
+        examples = [sft_example(t) for t in tasks]
     model, tokenizer = policy or load_policy(run.model, adapter=run.adapter)
-    examples = [sft_example(t) for t in tasks]
+    documents = len(examples)
     lengths = document_lengths(examples, tokenizer)
     dropped = sum(n > run.max_length for n in lengths) if run.drop_long else 0
     if dropped:
@@ -83,7 +90,7 @@ def run_sft(run: SFTRun, tasks: list[Task] | None = None,
         save_total_limit=2, report_to="none", seed=run.seed, **run.trainer_precision(),
         gradient_checkpointing=False, dataloader_num_workers=0)
     trainer = SFTTrainer(model=model, args=args, train_dataset=Dataset.from_list(examples),
-                         processing_class=tokenizer,
+                         processing_class=tokenizer, callbacks=callbacks,
                          peft_config=None if run.adapter else run.lora.peft_config())
     stats = packing_stats(trainer.train_dataset, lengths, run.max_length) if run.packing else None
     if stats is not None:  # known before the first step: written at once, not only at the end
@@ -99,7 +106,7 @@ def run_sft(run: SFTRun, tasks: list[Task] | None = None,
     trainer.save_model(str(out))
     tokenizer.save_pretrained(str(out))
     summary = {
-        "method": "sft", "tasks": len(tasks), "examples": len(examples),
+        "method": "sft", "tasks": documents, "examples": len(examples),
         "run": run.to_json(),
         "packing": stats.to_dict() if stats else None, "dropped_long_documents": dropped,
         "steps": result.global_step,
