@@ -51,7 +51,7 @@ class LlamaCppBackend:
         threads = threads or int(os.environ.get("OMP_NUM_THREADS") or os.cpu_count() or 1)
         params = xllamacpp.CommonParams()
         params.model.path = str(path)
-        params.n_parallel = max(1, slots)
+        params.n_parallel = self.slots = max(1, slots)
         params.n_ctx = SLOT_CONTEXT * params.n_parallel
         params.cpuparams.n_threads = params.cpuparams_batch.n_threads = threads
         params.hostnames, params.port = ["127.0.0.1"], 0  # loopback only, a free port
@@ -76,7 +76,18 @@ class LlamaCppBackend:
         sampling = replace(sampling, constrain=sampling.constrain or "schema")
         if sampling.greedy:  # every sample is the same text: decode once
             return [texts * n for texts in self.client.generate(prompts, 1, sampling)]
-        return self.client.generate(prompts, n, sampling)
+        # the server takes at most one choice per slot in a request, and gives every choice of
+        # a seeded request the same text: seeded samples are asked one per request, seed + i
+        step = self.slots if sampling.seed is None else 1
+        texts: list[list[str]] = [[] for _ in prompts]
+        while len(texts[0]) < n:
+            done = len(texts[0])
+            seeded = sampling if sampling.seed is None else replace(sampling,
+                                                                    seed=sampling.seed + done)
+            for out, more in zip(texts, self.client.generate(
+                    prompts, min(step, n - done), seeded), strict=True):
+                out += more
+        return texts
 
     def close(self) -> None:
         """Stop the server (idempotent)."""
