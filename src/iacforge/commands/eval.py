@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from iacforge.commands.args import add_verbosity, positive_float, positive_int
-from iacforge.commands.generate import add_sampling_options, sampling
+from iacforge.commands.generate import add_runtime, add_sampling_options, backend_options, sampling
 from iacforge.commands.verify import add_fail_on
 from iacforge.eval.harness import EvalConfig
 from iacforge.llm.registry import default_model
@@ -60,6 +60,7 @@ def register(parser: argparse.ArgumentParser) -> None:
                        help="the openai: server's kind: how --constrain's grammar is sent "
                             "(vLLM structured outputs, or llama.cpp GBNF; default vllm)")
     model.add_argument("--adapter", help="LoRA adapter directory for a local model")
+    add_runtime(model)
     add_sampling_options(model, samples=EvalConfig.samples, turns=EvalConfig.turns)
 
 
@@ -87,12 +88,13 @@ def run(args: argparse.Namespace) -> int:
     from iacforge.config import Settings
     from iacforge.data import load_tasks
     from iacforge.eval.harness import open_run, results_of, run_eval
-    from iacforge.llm.registry import BackendOptions, load_backend
+    from iacforge.llm.registry import load_backend
     from iacforge.verify.cache import VerdictCache, default_path
     from iacforge.verify.options import VerifierOptions
     from iacforge.verify.pipeline import Verifier
     from iacforge.verify.pool import open_pool
 
+    options = backend_options(args)  # a bad combination is a usage error before any work
     tasks = load_tasks(args.tasks, split=args.split)[:args.limit]
     skipped = []
     if args.references:
@@ -109,9 +111,7 @@ def run(args: argparse.Namespace) -> int:
     run_dir = open_run(path, tasks, config, spec, {
         "command": ["iacforge", *sys.argv[1:]], "tasks_file": str(args.tasks),
         "skipped_without_reference": skipped})
-    backend = None if args.references else load_backend(spec, BackendOptions(
-        adapter=args.adapter, base_url=args.base_url, api_key_env=args.api_key_env,
-        server=args.server))
+    backend = None if args.references else load_backend(spec, options)
     cache = None if args.no_cache else VerdictCache(default_path(settings))
     pool = open_pool("local", args.workers or settings.workers)
     try:

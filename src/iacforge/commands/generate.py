@@ -25,10 +25,16 @@ from iacforge.commands.args import (
 )
 from iacforge.commands.verify import add_fail_on, exit_code
 from iacforge.config import Settings
-from iacforge.errors import IacforgeError
+from iacforge.errors import ConfigError, IacforgeError
 from iacforge.generate import LoopConfig, Progress, Request, Result, run_loop, write_trajectories
 from iacforge.llm.base import Sampling
-from iacforge.llm.registry import BackendOptions, default_constrain, default_model, load_backend
+from iacforge.llm.registry import (
+    RUNTIMES,
+    BackendOptions,
+    default_constrain,
+    default_model,
+    load_backend,
+)
 from iacforge.render.table import render_table
 from iacforge.verify.intent_policy import IntentPolicy
 from iacforge.verify.options import VerifierOptions
@@ -59,6 +65,7 @@ def add_loop_options(parser: argparse.ArgumentParser) -> None:
     model.add_argument("--server", choices=("vllm", "llama.cpp"), default="vllm",
                        help="the openai: server's kind: how --constrain's grammar is sent "
                             "(vLLM structured outputs, or llama.cpp GBNF; default vllm)")
+    add_runtime(model)
     loop = parser.add_argument_group("repair loop")
     add_sampling_options(loop, samples=LoopConfig.samples, turns=LoopConfig.turns)
     verify = parser.add_argument_group("verification and output")
@@ -96,6 +103,23 @@ def add_sampling_options(group: argparse._ArgumentGroup, *, samples: int, turns:
                             "(local models; default mask)")
 
 
+def add_runtime(group: argparse._ArgumentGroup) -> None:
+    """--runtime: what runs a local model."""
+    group.add_argument("--runtime", choices=RUNTIMES, default=BackendOptions.runtime,
+                       help="what runs a local model (embedded, tuned, --adapter): transformers, "
+                            "or llama.cpp on an in-process loopback server (faster; needs "
+                            f"xllamacpp; default {BackendOptions.runtime})")
+
+
+def backend_options(args: argparse.Namespace) -> BackendOptions:
+    """The `BackendOptions` the model flags describe (a ConfigError for a bad combination)."""
+    if args.runtime != "transformers" and args.constrain_mode == "reject":
+        raise ConfigError(f"--constrain-mode reject runs on --runtime transformers only, "
+                          f"not {args.runtime}")
+    return BackendOptions(adapter=args.adapter, base_url=args.base_url,
+                          api_key_env=args.api_key_env, server=args.server, runtime=args.runtime)
+
+
 def sampling(args: argparse.Namespace) -> Sampling:
     """The `Sampling` the flags describe (a ConfigError for a bad value)."""
     return Sampling(args.max_new_tokens, args.temperature, args.top_p, args.seed,
@@ -116,14 +140,13 @@ def execute(args: argparse.Namespace, request: Request, out: Path,
     resolve_stages(stages, with_intent=request.intent is not None)  # usage errors before loading
     require_policy(stages, [request.intent])
     config = LoopConfig(args.samples, args.turns, sampling(args))
+    options = backend_options(args)
     verifier = Verifier(Settings.from_env(timeout=args.timeout), stages,
                         options=VerifierOptions(fail_on=args.fail_on))
     spec = args.model or default_model()
     with LiveView(quiet=args.quiet) as view:
         view.say(f"loading model {spec} …")
-        backend = load_backend(spec, BackendOptions(
-            adapter=args.adapter, base_url=args.base_url, api_key_env=args.api_key_env,
-            server=args.server))
+        backend = load_backend(spec, options)
         result = run_loop(backend, verifier, request, config, on_progress=view.progress)
     if args.trajectories:
         with args.trajectories.open("w", encoding="utf-8") as fh:

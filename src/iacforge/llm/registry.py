@@ -7,6 +7,9 @@
 | `hf:PATH` or an existing `PATH` | a local model directory or `.gguf` file |
 | `openai:MODEL` | an OpenAI-compatible server at `base_url` (or `IACFORGE_OPENAI_BASE_URL`) |
 | `scripted:FILE.json` | replies replayed from a JSON list (tests, demos without a model) |
+
+Local models run on transformers, or on llama.cpp with `BackendOptions(runtime="llama.cpp")`
+(`embedded`, `tuned`, `embedded` with an adapter, or a `.gguf` path).
 """
 
 from __future__ import annotations
@@ -16,8 +19,9 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Literal
 
-from iacforge.errors import IacforgeError
+from iacforge.errors import ConfigError, IacforgeError
 from iacforge.llm.base import Backend, Constrain
 
 #: The model `iacforge generate` uses when none is named: the one setting to change when a
@@ -28,6 +32,10 @@ STANDALONE = ("embedded", "tuned")
 #: Environment variables: the model spec, and the server for `openai:` specs.
 MODEL_ENV = "IACFORGE_MODEL"
 BASE_URL_ENV = "IACFORGE_OPENAI_BASE_URL"
+#: What runs a local model: transformers (with the llguidance mask) or llama.cpp (a GGUF on an
+#: in-process loopback server, grammars as GBNF; see llm.llamacpp).
+Runtime = Literal["transformers", "llama.cpp"]
+RUNTIMES: tuple[Runtime, ...] = ("transformers", "llama.cpp")
 
 
 @dataclass(frozen=True)
@@ -43,6 +51,13 @@ class BackendOptions:
     timeout: float = 300.0
     #: `openai:` servers: `vllm` or `llama.cpp` (how a decoding grammar is sent).
     server: str = "vllm"
+    #: Local models (`embedded`, `tuned`, a `.gguf` path): what runs them.
+    runtime: Runtime = "transformers"
+
+    def __post_init__(self) -> None:
+        if self.runtime not in RUNTIMES:
+            raise ConfigError(f"runtime must be one of {', '.join(RUNTIMES)}, "
+                              f"not {self.runtime!r}")
 
 
 Factory = Callable[[str, BackendOptions], Backend]
@@ -63,6 +78,8 @@ def register(scheme: str) -> Callable[[Factory], Factory]:
 
 @register("hf")
 def _hf(target: str, options: BackendOptions) -> Backend:
+    if options.runtime == "llama.cpp":
+        return _llama_cpp_file(target, options)
     from iacforge.llm.hf import HFBackend
 
     return HFBackend(target, adapter=options.adapter, device=options.device,
@@ -75,7 +92,22 @@ def _embedded(target: str, options: BackendOptions) -> Backend:
 
     if target:
         raise IacforgeError(f"'embedded' takes no argument (got {target!r})")
+    if options.runtime == "llama.cpp":
+        from iacforge.llm.llamacpp import local_backend
+
+        return local_backend(options.adapter, slots=options.concurrency, timeout=options.timeout)
     return _hf(str(embedded_model()), options)
+
+
+def _llama_cpp_file(target: str, options: BackendOptions) -> Backend:
+    """A `.gguf` file on llama.cpp, as it is (adapters are merged for the embedded model only)."""
+    from iacforge.llm.llamacpp import LlamaCppBackend
+
+    if not target.endswith(".gguf") or options.adapter:
+        raise ConfigError("--runtime llama.cpp runs embedded, tuned, embedded --adapter DIR, "
+                          f"or a .gguf file without an adapter, not {target!r}"
+                          + (f" with --adapter {options.adapter}" if options.adapter else ""))
+    return LlamaCppBackend(target, slots=options.concurrency, timeout=options.timeout)
 
 
 @register("tuned")
@@ -127,6 +159,9 @@ def load_backend(spec: str | None = None, options: BackendOptions | None = None)
     spec = spec or default_model()
     options = options or BackendOptions()
     scheme, sep, target = spec.partition(":")
+    if options.runtime != "transformers" and scheme in ("openai", "scripted") and sep:
+        raise ConfigError(f"--runtime {options.runtime} runs local models; {scheme}: specs "
+                          "run elsewhere (for an openai: llama.cpp server use --server llama.cpp)")
     if scheme in BACKENDS and (sep or scheme in STANDALONE):
         return BACKENDS[scheme](target, options)
     if Path(spec).expanduser().exists():
