@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import importlib.util
 import threading
 import time
-from pathlib import Path
 
 import pytest
 
@@ -191,25 +189,3 @@ def test_no_progress_bar_when_stderr_is_not_a_terminal(capfd):
     verify_all(corpus()[:4], verifier=Verifier(Settings(), ["parse"]))
     assert capfd.readouterr().err == ""
 
-
-@pytest.mark.slow
-def test_ray_gives_the_one_by_one_certificates_in_order():
-    if importlib.util.find_spec("ray") is None:
-        pytest.skip("Ray is not installed (pip install 'iacforge[ray]')")
-    from iacforge.verify.pool import RayPool
-
-    verifier = Verifier(Settings(), ["validate"])
-    assert verifier.terraform.version  # bound here; the workers must bind their own
-    unknown = Path(__file__).parents[1] / "fixtures/stages/fail_validate_unknown_argument"
-    candidates = [Candidate({"main.tf": PINNED + BUCKET.format(i=1)}, "pass"),
-                  Candidate({"main.tf": (unknown / "main.tf").read_text()}, "unknown-argument"),
-                  *(c for c in corpus() if c.source in ("unbalanced-0", "empty", "bad-json"))]
-    candidates.append(Candidate(dict(candidates[0].files), "pass-again"))
-    one_by_one = [verdict(verifier.verify(c)) for c in candidates]
-    ray_pool = RayPool(2)
-    try:
-        certs = verify_all(candidates, verifier=verifier, pool=ray_pool)
-    finally:
-        ray_pool.close()
-    assert [c.status for c in certs] == ["pass", "fail", "fail", "fail", "fail", "pass"]
-    assert [verdict(c) for c in certs] == one_by_one

@@ -85,8 +85,8 @@ class RayPool:
 
     def __init__(self, workers: int | None = None, address: str | None = None) -> None:
         if address is None:
-            # Ray's single-machine mode (its default on macOS and Windows): every Ray process
-            # binds to loopback, not to the host's address. Read when ray is imported.
+            # Ray's single-machine mode (its default on macOS and Windows): loopback addresses.
+            # Read when ray is imported; Ray >= 2.53 also needs it to honour _node_ip_address.
             os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
         os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")  # no usage reports
         try:
@@ -96,7 +96,10 @@ class RayPool:
         self._ray = ray
         self._owned = not ray.is_initialized()
         if self._owned:
-            local = {"num_cpus": workers or os.cpu_count() or 1} if address is None else {}
+            # The node address, so every Ray process binds to 127.0.0.1 only, also when ray
+            # was imported before (else all interfaces: `ss -ltnp`, Ray 2.52.1 on Linux).
+            local = ({"num_cpus": workers or os.cpu_count() or 1, "_node_ip_address": "127.0.0.1"}
+                     if address is None else {})
             ray.init(address=address, include_dashboard=False, log_to_driver=False,
                      configure_logging=False, **local)
         self.workers = workers or int(ray.cluster_resources().get("CPU", 1))
