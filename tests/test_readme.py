@@ -46,6 +46,7 @@ def test_the_package_is_typed_and_ships_the_marker():
 
 def test_the_license_file_is_the_license_pyproject_names():
     data = tomllib.loads((ROOT / "pyproject.toml").read_text())
-    assert data["project"]["license"] == {"text": "Apache-2.0"}
+    assert data["project"]["license"] == "Apache-2.0"  # an SPDX expression (PEP 639)
+    assert data["project"]["license-files"] == ["LICENSE"]
     head = " ".join((ROOT / "LICENSE").read_text().split()[:5])
     assert head == "Apache License Version 2.0, January"
