@@ -20,7 +20,7 @@ of terraform command and of each bounded in-process step (summed over threads, s
 add up to more than the phase that ran them).
 
 `--executor ray` verifies through `verify_all` on a local Ray of the same cores (each Ray worker
-batches its chunk); it needs Ray, which `scripts/setup` does not install (see README).
+batches its chunk); `scripts/setup` installs Ray in the same environment (see README).
 
 Progress goes to stderr; the last line of stdout is
 `naive_s=<x> iacforge_s=<y> ratio=<x/y> agree=<k>/<n>`.
