@@ -63,7 +63,13 @@ def test_a_name_minus_words_is_exact(constraint):
 
 def test_what_gbnf_cannot_say_is_refused():
     with pytest.raises(ValueError, match="quantifier"):
-        to_gbnf("start: A\nA: /a{2}/\n")
+        to_gbnf("start: A\nA: /a{,2}/\n")  # GBNF has `{m,n}` and `{m,}`, not `{,n}`
+    with pytest.raises(ValueError, match="quantifier"):
+        to_gbnf("start: A\nA: /*a/\n")
+
+
+def test_a_bounded_repetition_is_written_as_is():
+    assert "A ::= (\"a\"{2,5})" in to_gbnf("start: A\nA: /a{2,5}/\n")
 
 
 @pytest.mark.slow

@@ -156,6 +156,17 @@ def test_syntax_mode_rejects_only_broken_hcl(constraint):
     assert constraint.accepts('resource "a" "b" {}', syntax_grammar())  # no fence
 
 
+@pytest.mark.parametrize("mode", ["syntax", "schema"])
+def test_a_file_name_is_at_most_64_characters(constraint, grammar, mode):
+    """Unbounded, the embedded model spelled one file name out until its budget ran out."""
+    chosen = grammar if mode == "schema" else syntax_grammar()
+    body = 'resource "aws_sqs_queue" "q" {\n}\n```'
+    longest = "q" * 61 + ".tf"
+    assert constraint.accepts(f"```hcl {longest}\n{body}", chosen) is None
+    assert constraint.accepts(f"```hcl q{longest}\n{body}", chosen) is not None
+    assert constraint.accepts(f"```hcl q{longest}", chosen, prefix=True) is not None
+
+
 def test_per_request_grammar_holds_the_types_the_prompt_names(schema):
     grammar = grammar_for("schema", "A DynamoDB table; see aws_kms_key for the key.")
     assert '"\\"aws_dynamodb_table\\""' in grammar and '"\\"aws_kms_key\\""' in grammar

@@ -2,7 +2,7 @@
 
 llguidance converts GBNF to its Lark dialect, not back, so this writes GBNF from the Lark text
 `grammar.py` builds (its own small subset: rules, terminals, string literals, `/regex/`
-terminals of literals, classes, groups, `|` and `* + ?`). What GBNF lacks is written out:
+terminals of literals, classes, groups, `|`, `* + ?` and `{m,n}`). What GBNF lacks is written out:
 
 - `%ignore` whitespace and comments: a rule `gap` before every terminal of a (lowercase) rule.
 - `&` and `~`: the one form the grammars use, a name pattern minus a set of words
@@ -229,7 +229,7 @@ def _not_words(words: list[str], first: set[str], rest: set[str], extra: _Extra)
 
 class _Regex:
     """The regular expressions the grammars use, as GBNF: literals, escapes, classes,
-    groups, `|`, `* + ?` (anything else is a ValueError)."""
+    groups, `|`, `* + ?`, `{m,n}` (anything else is a ValueError)."""
 
     def __init__(self, text: str) -> None:
         self.text, self.at = text, 0
@@ -275,6 +275,9 @@ class _Regex:
         if self.at < len(self.text) and self.text[self.at] in "*+?":
             atom += self.text[self.at]
             self.at += 1
+        elif bounded := re.match(r"\{[0-9]+(,[0-9]*)?\}", self.text[self.at:]):
+            atom += bounded.group()  # GBNF writes a bounded repetition as regexes do
+            self.at += bounded.end()
         return atom
 
     def _escape(self) -> str:
