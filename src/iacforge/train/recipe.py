@@ -65,13 +65,8 @@ class Recipe(RFTRun):
         return str(tuned_adapter())
 
     def sft(self) -> SFTRun:
-        return SFTRun(tasks=self.tasks, out=Path(self.out) / "sft", model=self.model,
-                      adapter=self.start_adapter(), lora=self.lora,
-                      learning_rate=self.sft_learning_rate, seed=self.seed,
-                      save_steps=self.save_steps, limit=self.limit, bf16=self.bf16,
-                      max_length=self.max_length, batch_size=self.batch_size,
-                      grad_accum=self.grad_accum, epochs=self.epochs, max_steps=self.sft_steps,
-                      packing=self.packing)
+        return self.sft_run(Path(self.out) / "sft", self.start_adapter(),
+                            learning_rate=self.sft_learning_rate, max_steps=self.sft_steps)
 
     def rft(self, adapter: str | None) -> RFTRun:
         given = {f.name: getattr(self, f.name) for f in fields(RFTRun)}

@@ -37,7 +37,6 @@ from iacforge.generate import repair_messages
 from iacforge.llm.base import Backend, Constrain, Sampling
 from iacforge.train.data import answer_of, prompt_of
 from iacforge.train.rewards import REWARD_STAGES
-from iacforge.train.run import TrainRun
 from iacforge.train.sft import SFTRun, run_sft
 
 #: What a round is told about progress: (what, units done, units planned) — `sample` (first
@@ -47,8 +46,9 @@ DONE = "done.json"
 
 
 @dataclass(frozen=True, kw_only=True)
-class RFTRun(TrainRun):
-    """One RFT run: rounds of sample → verify → keep the best passing → SFT."""
+class RFTRun(SFTRun):
+    """One RFT run: rounds of sample → verify → keep the best passing → SFT (the SFTRun
+    fields are each round's SFT)."""
 
     rounds: int = 2
     #: Answers sampled per prompt and round.
@@ -67,16 +67,9 @@ class RFTRun(TrainRun):
     #: Replies from this backend instead of the policy (e.g. `scripted:FILE.json`: tests and
     #: dry runs; the policy is still the one fine-tuned).
     sampler: str | None = None
-    #: The SFT of each round.
+    #: The SFT of each round: SFTRun's fields, with these defaults.
     learning_rate: float = 1e-4
     save_steps: int = 25
-    max_length: int = 1024
-    batch_size: int = 4
-    grad_accum: int = 1
-    epochs: float = 1.0
-    #: SFT steps per round (-1: the epochs).
-    max_steps: int = -1
-    packing: bool = True
     #: Held-out tasks scored after every round (one sample each, seed `seed`).
     eval_tasks: str | Path | None = None
     eval_limit: int | None = None
@@ -88,20 +81,17 @@ class RFTRun(TrainRun):
             raise IacforgeError("k, turns and gen_batch must be at least 1")
         if self.constrain not in ("schema", "syntax", "none"):
             raise IacforgeError(f"constrain must be schema, syntax or none, not {self.constrain}")
-        SFTRun(tasks=self.tasks, out=self.out, max_length=self.max_length,
-               batch_size=self.batch_size, grad_accum=self.grad_accum)  # its checks
+        super().__post_init__()
 
     @property
     def least_rounds(self) -> int:
         return 1
 
-    def sft_run(self, out: Path, adapter: str | Path | None) -> SFTRun:
-        """The SFT of one round, writing to `out`, starting from `adapter`."""
-        return SFTRun(tasks=self.tasks, out=out, model=self.model, adapter=adapter,
-                      lora=self.lora, learning_rate=self.learning_rate, seed=self.seed,
-                      save_steps=self.save_steps, bf16=self.bf16, max_length=self.max_length,
-                      batch_size=self.batch_size, grad_accum=self.grad_accum,
-                      epochs=self.epochs, max_steps=self.max_steps, packing=self.packing)
+    def sft_run(self, out: Path, adapter: str | Path | None, **changes: Any) -> SFTRun:
+        """An SFT with this run's SFTRun fields (and `changes`), writing to `out`, starting
+        from `adapter`: each round's, and the recipe's first."""
+        own = {f.name: getattr(self, f.name) for f in dataclasses.fields(SFTRun)}
+        return SFTRun(**{**own, "out": out, "adapter": adapter, **changes})
 
     def sampling(self, seed: int) -> Sampling:
         """The sampling of the answers (a round's own `seed`)."""
