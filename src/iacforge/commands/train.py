@@ -46,18 +46,8 @@ def register(parser: argparse.ArgumentParser) -> None:
     sub = parser.add_subparsers(dest="method", required=True, metavar="METHOD")
     sft = sub.add_parser("sft", help="supervised fine-tuning with best-fit packing")
     _common(sft, SFTRun)
-    sft.add_argument("--max-length", type=positive_int, default=SFTRun.max_length,
-                     help="tokens per packed row")
-    sft.add_argument("--batch-size", type=positive_int, default=SFTRun.batch_size,
-                     help="packed rows per step")
-    sft.add_argument("--grad-accum", type=positive_int, default=SFTRun.grad_accum,
-                     help="gradient accumulation steps")
-    sft.add_argument("--epochs", type=positive_float, default=SFTRun.epochs,
-                     help="passes over the tasks")
-    sft.add_argument("--max-steps", type=steps, default=SFTRun.max_steps,
-                     help="stop after N steps (-1: run the epochs)")
-    sft.add_argument("--no-packing", action="store_false", dest="packing",
-                     help="pad instead of packing")
+    _sft(sft, SFTRun, epochs="passes over the tasks",
+         max_steps="stop after N steps (-1: run the epochs)")
     grpo = sub.add_parser("grpo", help="GRPO with the verifier reward (TRL GRPOTrainer)")
     _common(grpo, GRPORun)
     _rl(grpo, GRPORun)
@@ -182,20 +172,26 @@ def _rft(parser: argparse.ArgumentParser, run: type[RFTRun]) -> None:
                         help="sequences generated together")
     parser.add_argument("--sampler", help="sample with this model spec instead of the policy "
                                           "(scripted:FILE.json: tests and dry runs)")
+    _sft(parser, run, epochs="passes over the kept examples per round",
+         max_steps="SFT steps per round (-1: the epochs)")
+    parser.add_argument("--eval-tasks", type=Path, help="held-out tasks scored after each round")
+    parser.add_argument("--eval-limit", type=positive_int, help="score only the first N of them")
+
+
+def _sft(parser: argparse.ArgumentParser, run: type[SFTRun], *, epochs: str,
+         max_steps: str) -> None:
+    """The flags of an SFT (`train sft`'s, and each RFT round's), `epochs` and `max_steps`
+    their help."""
     parser.add_argument("--max-length", type=positive_int, default=run.max_length,
                         help="tokens per packed row")
     parser.add_argument("--batch-size", type=positive_int, default=run.batch_size,
                         help="packed rows per step")
     parser.add_argument("--grad-accum", type=positive_int, default=run.grad_accum,
                         help="gradient accumulation steps")
-    parser.add_argument("--epochs", type=positive_float, default=run.epochs,
-                        help="passes over the kept examples per round")
-    parser.add_argument("--max-steps", type=steps, default=run.max_steps,
-                        help="SFT steps per round (-1: the epochs)")
+    parser.add_argument("--epochs", type=positive_float, default=run.epochs, help=epochs)
+    parser.add_argument("--max-steps", type=steps, default=run.max_steps, help=max_steps)
     parser.add_argument("--no-packing", action="store_false", dest="packing",
                         help="pad instead of packing")
-    parser.add_argument("--eval-tasks", type=Path, help="held-out tasks scored after each round")
-    parser.add_argument("--eval-limit", type=positive_int, help="score only the first N of them")
 
 
 def _sft_steps(text: str) -> int:
