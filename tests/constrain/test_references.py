@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from iacforge.constrain.grammar import grammar_for
-from iacforge.constrain.references import Lexer
+from iacforge.constrain.lexer import Lexer
 
 PROMPT = "An SQS queue named jobs with a dead-letter queue, and its policy."
 HEAD = ('```hcl main.tf\nresource "aws_sqs_queue" "dlq" {\n  name = "d"\n}\n\n'

@@ -13,8 +13,11 @@ from typing import Any
 
 import numpy as np
 
-from iacforge.constrain.references import Lexer, References
+from iacforge.constrain.lexer import Lexer
+from iacforge.constrain.references import References
 from iacforge.constrain.rejection import Explored, ThetaWeights
+from iacforge.constrain.repetition import Repetition
+from iacforge.constrain.vocab import Vocabulary
 from iacforge.errors import SetupError
 
 
@@ -39,19 +42,25 @@ class Constraint:
         self._llg = _llguidance()
         self.tokenizer = self._llg.hf.from_tokenizer(tokenizer)
         self._special = set(tokenizer.all_special_ids)
-        self._references: References | None = None
 
-    @property
+    @functools.cached_property
+    def vocabulary(self) -> Vocabulary:
+        """The text of each token, as the guards read it."""
+        return Vocabulary(["" if i in self._special
+                           else self.tokenizer.decode_bytes([i]).decode("utf-8", "replace")
+                           for i in range(self.tokenizer.vocab_size)])
+
+    @functools.cached_property
     def references(self) -> References:
         """The reference guard for this tokenizer and the mirrored provider's schema."""
-        if self._references is None:
-            from iacforge.data.schema import provider_schema
+        from iacforge.data.schema import provider_schema
 
-            texts = ["" if i in self._special
-                     else self.tokenizer.decode_bytes([i]).decode("utf-8", "replace")
-                     for i in range(self.tokenizer.vocab_size)]
-            self._references = References(provider_schema(), texts)
-        return self._references
+        return References(provider_schema(), self.vocabulary)
+
+    @functools.cached_property
+    def repetition(self) -> Repetition:
+        """The repetition guard for this tokenizer."""
+        return Repetition(self.vocabulary)
 
     @functools.lru_cache(maxsize=64)  # noqa: B019 (one Constraint per loaded model)
     def _checked(self, grammar: str) -> str:
@@ -78,7 +87,8 @@ class Constraint:
     def processor(self, grammars: list[str | None], references: bool = False,
                   explored: list[Explored | None] | None = None,
                   eos_token_id: int | None = None) -> GrammarLogitsProcessor:
-        """A processor for one batch, a grammar (or None: unconstrained) for each row.
+        """A processor for one batch, a grammar (or None: unconstrained) for each row, with the
+        repetition guard (`constrain.repetition`).
 
         Args:
             references: also guard references (`schema` mode): only declared blocks and
@@ -87,9 +97,10 @@ class Constraint:
                 by the samples of a prompt); the row is not masked but stopped (with
                 `eos_token_id`) at its first token the grammar rejects.
         """
+        guards = [self.repetition, *([self.references] if references else [])]
         return GrammarLogitsProcessor(
-            [None if g is None else self.matcher(g) for g in grammars], self.tokenizer.vocab_size,
-            self.references if references else None, explored, eos_token_id)
+            [None if g is None else self.matcher(g) for g in grammars], self.vocabulary, guards,
+            explored, eos_token_id)
 
 
 class _Row:
@@ -97,7 +108,7 @@ class _Row:
 
     __slots__ = ("allowed", "done", "lexer", "matcher", "node", "probs", "rejected")
 
-    def __init__(self, matcher: Any, lexer: Lexer | None, node: Explored | None) -> None:
+    def __init__(self, matcher: Any, lexer: Lexer, node: Explored | None) -> None:
         self.matcher, self.lexer, self.node = matcher, lexer, node
         self.allowed: np.ndarray | None = None
         self.probs: Any = None
@@ -111,27 +122,26 @@ class GrammarLogitsProcessor:
     It reads the tokens sampled since its last call from `input_ids` (rows left-padded, so the
     newest token is the last column), feeds them to the row's matcher, and masks. A row whose
     matcher has stopped (the grammar is complete and end-of-text was sampled) is left alone.
-    With a reference guard, tokens that would name an undeclared block or an attribute its type
-    lacks are masked too, unless that leaves nothing the grammar allows. A `reject` row is not
+    Each guard (`forbidden(lexer)`: the repetition guard, the reference guard) masks more, unless
+    that leaves nothing the grammar allows. A `reject` row is not
     masked: its first forbidden token marks it `rejected`, its prefix trie learns it, and it is
     ended; `weights` (last in the processor list) steers later tries away from what failed.
     """
 
-    def __init__(self, matchers: list[Any], vocab_size: int,
-                 references: References | None = None,
+    def __init__(self, matchers: list[Any], vocabulary: Vocabulary, guards: list[Any],
                  explored: list[Explored | None] | None = None,
                  eos_token_id: int | None = None) -> None:
         explored = explored or [None] * len(matchers)
-        self.rows = [None if m is None else
-                     _Row(m, references.state() if references else None, node)
+        self.rows = [None if m is None else _Row(m, Lexer(), node)
                      for m, node in zip(matchers, explored, strict=True)]
-        self.vocab_size = vocab_size
-        self.references = references
+        self.vocabulary = vocabulary
+        self.vocab_size = vocabulary.size
+        self.guards = guards
         self.eos_token_id = eos_token_id
         self.weights = ThetaWeights(self.rows)
         self._start: int | None = None
         self.mask_seconds = 0.0
-        #: Seconds of `mask_seconds` spent in the reference guard.
+        #: Seconds of `mask_seconds` spent in the guards.
         self.guard_seconds = 0.0
 
     @property
@@ -162,12 +172,11 @@ class GrammarLogitsProcessor:
                 continue
             allowed = np.unpackbits(np.frombuffer(row.matcher.compute_bitmask(), dtype=np.uint8),
                                     bitorder="little")[: self.vocab_size].astype(bool)
-            if row.lexer is not None and self.references is not None:
-                guard = time.perf_counter()
-                forbidden = self.references.forbidden(row.lexer)
+            guard = time.perf_counter()
+            for forbidden in (g.forbidden(row.lexer) for g in self.guards):
                 if forbidden is not None and (allowed & ~forbidden).any():
                     allowed &= ~forbidden
-                self.guard_seconds += time.perf_counter() - guard
+            self.guard_seconds += time.perf_counter() - guard
             if row.node is not None:
                 row.allowed = allowed  # checked against the token drawn, at the next call
                 continue
@@ -187,8 +196,7 @@ class GrammarLogitsProcessor:
                 return
         row.matcher.consume_token(token)
         row.done = row.matcher.is_stopped() or row.matcher.is_error()
-        if row.lexer is not None and self.references is not None:
-            row.lexer.feed(self.references.text(token))
+        row.lexer.feed(self.vocabulary.text(token))
 
 
 def generate_options(constraint: Constraint | None, grammars: list[str | None], sampling: Any,

@@ -1,0 +1,150 @@
+"""What a reply being decoded has written so far, read a character at a time for the guards.
+
+It follows strings, `${}` templates, heredocs, comments and brackets, and records what the
+guards need: the `resource`/`data` blocks declared (`references`), where the text ends (in code,
+at an expression, at an attribute key), the keys set in each open body and the comment lines
+written in a row (`repetition`).
+"""
+
+from __future__ import annotations
+
+import re
+
+from iacforge.constrain.vocab import WORD
+
+_OPERATORS = frozenset("=?:!<>+*/%&|")
+_DECLARATION = re.compile(r'^\s*(resource|data)\s+"([\w-]+)"\s+"([\w-]+)"\s*$')
+_LABEL = re.compile(r'^\s*(resource|data)\s+"([\w-]+)"\s+"([\w-]*)$')
+_KEY = re.compile(r"^\s*([A-Za-z_][\w-]*)\s*$")
+_HEREDOC = re.compile(r"<<-?([A-Za-z_][A-Za-z0-9_]*)$")
+
+
+class Lexer:
+    """What a reply declares and where its text ends: inside code, a string, a comment...
+
+    Attributes:
+        declared: `(keyword, type, name)` of every closed `resource`/`data` block, and the open
+            one's in `current`.
+        tail: the word characters (`[A-Za-z0-9_.-]`) at the end of code, None outside code.
+        expression: whether `tail` starts where an expression may.
+        comment_lines: comment lines written since the last code (blank lines do not count).
+    """
+
+    def __init__(self) -> None:
+        self.declared: set[tuple[str, str, str]] = set()
+        self.current: tuple[str, str, str] | None = None
+        self.tail: str | None = ""
+        self.expression = False
+        self.comment_lines = 0
+        self._mode = "code"           # code, string, line-comment, block-comment, heredoc
+        self._stack: list[str] = []   # open brackets in code; "$" for a template's `${`
+        self._keys: list[set[str]] = []  # the keys set in each open bracket (bodies: `{`)
+        self._outer: list[str] = []   # the mode a template returns to
+        self._line = ""
+        self._marker = ""
+        self._before = "\n"           # the last non-space character of code before the tail
+
+    def feed(self, text: str) -> None:
+        for ch in text:
+            self._char(ch)
+
+    @property
+    def at_line_start(self) -> bool:
+        """Whether the text ends in code with nothing but blanks since the last newline."""
+        return self._mode == "code" and not self._line.strip()
+
+    def naming(self) -> tuple[str, set[str]] | None:
+        """The name being written and the names it may not become, where a name written twice
+        is an error: an attribute key in a body (`{`) that has set it, or the name label of a
+        `resource`/`data` block of a type that has a block of that name. None elsewhere."""
+        if self._mode == "code" and self.tail is not None and self._stack \
+                and self._stack[-1] == "{" and self._line.strip() == self.tail:
+            return self.tail, self._keys[-1]
+        if self._mode == "string" and not self._stack and (label := _LABEL.match(self._line)):
+            kind, type_, name = label.groups()
+            return name, {n for k, t, n in self.declared if (k, t) == (kind, type_)}
+        return None
+
+    def _char(self, ch: str) -> None:
+        line, self._line = self._line, ("" if ch == "\n" else self._line + ch)
+        mode = self._mode
+        if mode == "line-comment":
+            if ch == "\n":
+                self._mode = "code"
+                self._before = "\n"
+            return
+        if mode == "block-comment":
+            if line.endswith("*") and ch == "/":
+                self._mode = "code"
+            return
+        if mode in ("string", "heredoc"):
+            if ch == "{" and line.endswith("$"):
+                self._outer.append(mode)
+                self._push("$")
+                self._enter_code("${")
+            elif mode == "string" and ch == '"' and not _escaped(line):
+                self._enter_code('"')
+            elif mode == "heredoc" and ch == "\n" and line.strip() == self._marker:
+                self._enter_code("\n")
+            return
+        # code
+        if ch not in " \t\r\n/#*":
+            self.comment_lines = 0
+        if ch in WORD:
+            self.tail = (self.tail or "") + ch
+            return
+        if ch == '"':
+            self._mode, self.tail = "string", None
+            return
+        if ch == "#" or (ch == "/" and line.endswith("/") and self.tail == ""):
+            self._mode, self.tail = "line-comment", None
+            self.comment_lines += 1
+            return
+        if ch == "*" and line.endswith("/"):
+            self._mode, self.tail = "block-comment", None
+            self.comment_lines += 1
+            return
+        if ch == "*":
+            self.comment_lines = 0
+        if ch == "\n" and (heredoc := _HEREDOC.search(line)):
+            self._mode, self._marker, self.tail = "heredoc", heredoc.group(1), None
+            return
+        if ch == "=" and self._stack and self._stack[-1] == "{" and (key := _KEY.match(line)):
+            self._keys[-1].add(key.group(1))
+        if ch in "([{":
+            if ch == "{" and not self._stack and (found := _DECLARATION.match(line)):
+                self.current = (found.group(1), found.group(2), found.group(3))
+            self._push(ch)
+        elif ch in ")]}":
+            if self._stack and self._stack[-1] == "$" and ch == "}":
+                self._pop()
+                self._mode, self.tail = self._outer.pop(), None
+                return
+            if self._stack:
+                self._pop()
+            if not self._stack and ch == "}" and self.current:
+                self.declared.add(self.current)
+                self.current = None
+        self._enter_code(ch)
+
+    def _push(self, bracket: str) -> None:
+        self._stack.append(bracket)
+        self._keys.append(set())
+
+    def _pop(self) -> None:
+        self._stack.pop()
+        self._keys.pop()
+
+    def _enter_code(self, ch: str) -> None:
+        self._mode = "code"
+        self.tail = ""
+        if ch not in " \t\r":
+            self._before = ch
+        inner = self._stack[-1] if self._stack else ""
+        before = self._before
+        self.expression = (before in _OPERATORS or before == "${"
+                           or (before in "([," and inner in "(["))
+
+
+def _escaped(line: str) -> bool:
+    return (len(line) - len(line.rstrip("\\"))) % 2 == 1

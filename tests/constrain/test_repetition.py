@@ -1,0 +1,62 @@
+"""The repetition guard: no fourth comment line in a row, no key set twice in one body, no block
+named like an earlier one of its type; the first time of each stays free."""
+
+from __future__ import annotations
+
+import torch
+
+from iacforge.constrain.grammar import grammar_for
+from iacforge.constrain.lexer import Lexer
+
+PROMPT = "An S3 bucket named logs with versioning, and an SQS queue."
+HEAD = '```hcl main.tf\nresource "aws_s3_bucket" "logs" {\n  bucket = "logs"\n'
+
+
+def allowed_after(constraint, tokenizer, prefix: str, mode: str = "schema") -> set[str]:
+    """The decoded tokens left possible after `prefix`, fed one token a call."""
+    processor = constraint.processor([grammar_for(mode, PROMPT)], references=mode == "schema")
+    ids = torch.tensor([[0]])
+    processor(ids, torch.zeros(1, len(tokenizer)))
+    for token in tokenizer(prefix, add_special_tokens=False)["input_ids"]:
+        ids = torch.cat([ids, torch.tensor([[token]])], dim=1)
+        scores = processor(ids, torch.zeros(1, len(tokenizer)))
+    return {tokenizer.decode([t]) for t in torch.isfinite(scores[0]).nonzero().flatten().tolist()}
+
+
+def test_a_key_set_in_a_body_is_not_set_again_there(constraint, tokenizer):
+    again = allowed_after(constraint, tokenizer, HEAD + "  tags = {\n    Name = \"a\"\n  }\n")
+    assert " bucket" not in again and "bucket" not in again and " tags" not in again
+    assert " force_destroy" in again or " force" in again  # other arguments stay free
+    nested = allowed_after(constraint, tokenizer, HEAD + "  tags = {\n    Name = \"a\"\n   ")
+    assert " Name" not in nested and " Environment" in nested
+    fresh = allowed_after(constraint, tokenizer, '```hcl main.tf\nresource "aws_s3_bucket" "b" {\n')
+    assert " bucket" in fresh
+
+
+def test_a_block_does_not_take_the_name_of_an_earlier_one_of_its_type(constraint, tokenizer):
+    text = HEAD + '}\n\nresource "aws_s3_bucket" "'
+    assert "logs" not in allowed_after(constraint, tokenizer, text)
+    assert "logs" in allowed_after(constraint, tokenizer, HEAD + '}\n\nresource "aws_sqs_queue" "')
+
+
+def test_a_run_of_comment_lines_ends_at_three(constraint, tokenizer):
+    for mode in ("schema", "syntax"):
+        two = allowed_after(constraint, tokenizer, HEAD + "  # one\n\n  # two\n ", mode)
+        assert " #" in two
+        run = HEAD + "  # one\n\n  # two\n  # three\n "
+        three = allowed_after(constraint, tokenizer, run, mode)
+        assert " #" not in three and "#" not in three and " /" not in three
+        assert " tags" in three
+        after_code = allowed_after(
+            constraint, tokenizer, HEAD + "  # one\n  # two\n  # three\n  tags = {}\n ", mode)
+        assert " #" in after_code
+
+
+def test_the_lexer_knows_the_keys_of_each_open_body_and_the_comment_run():
+    lexer = Lexer()
+    lexer.feed('resource "aws_a" "x" {\n  a = 1\n  b = { c = 2 }\n  d {\n    e = "=" \n    ')
+    assert lexer.naming() == ("", {"e"})
+    lexer.feed("}\n  # note\n  // note\n  /* note */\n  ")
+    assert lexer.naming() == ("", {"a", "b"}) and lexer.comment_lines == 3 and lexer.at_line_start
+    lexer.feed('f = "y"\n}\ndata "aws_a" "z" {\n}\nresource "aws_a" "')
+    assert lexer.naming() == ("", {"x"}) and lexer.comment_lines == 0
