@@ -24,19 +24,36 @@ def allowed_after(constraint, tokenizer, prefix: str, mode: str = "schema") -> s
 
 
 def test_a_key_set_in_a_body_is_not_set_again_there(constraint, tokenizer):
-    again = allowed_after(constraint, tokenizer, HEAD + "  tags = {\n    Name = \"a\"\n  }\n")
-    assert " bucket" not in again and "bucket" not in again and " tags" not in again
-    assert " force_destroy" in again or " force" in again  # other arguments stay free
-    nested = allowed_after(constraint, tokenizer, HEAD + "  tags = {\n    Name = \"a\"\n   ")
-    assert " Name" not in nested and " Environment" in nested
+    body = HEAD + "  force_destroy = true\n  tags = {\n    Name = \"a\"\n  }\n"
+    again = allowed_after(constraint, tokenizer, body)
+    assert " force" not in again and " object" in again  # other arguments stay free
+    assert " bucket" in again  # `bucket_prefix` is a key too, but `bucket` may not end there
+    ended = allowed_after(constraint, tokenizer, body + "  bucket")
+    assert "_" in ended and not {" ", " =", "="} & ended
+    tags = HEAD + "  tags = {\n    Name = \"a\"\n   "
+    assert {" Name", " Environment"} <= allowed_after(constraint, tokenizer, tags)  # free keys
+    ended = allowed_after(constraint, tokenizer, tags + " Name")
+    assert "d" in ended and not {" ", " =", "="} & ended
     fresh = allowed_after(constraint, tokenizer, '```hcl main.tf\nresource "aws_s3_bucket" "b" {\n')
     assert " bucket" in fresh
 
 
+def test_a_key_is_not_spelled_again_in_pieces_that_only_it_continues(constraint, tokenizer):
+    rule = ('```hcl main.tf\nresource "aws_cloudwatch_event_rule" "r" {\n'
+            '  schedule_expression = "rate(1 hour)"\n ')
+    allowed = allowed_after(constraint, tokenizer, rule)
+    pieces = {" sc", " sch", " sched", " schedule"} & set(tokenizer.get_vocab() and
+                                                            [tokenizer.decode([i]) for i in
+                                                             range(len(tokenizer))])
+    assert pieces and not pieces & allowed
+    assert " s" in allowed and " name" in allowed  # `state`, `name` are still to be set
+
+
 def test_a_block_does_not_take_the_name_of_an_earlier_one_of_its_type(constraint, tokenizer):
-    text = HEAD + '}\n\nresource "aws_s3_bucket" "'
-    assert "logs" not in allowed_after(constraint, tokenizer, text)
-    assert "logs" in allowed_after(constraint, tokenizer, HEAD + '}\n\nresource "aws_sqs_queue" "')
+    ended = allowed_after(constraint, tokenizer, HEAD + '}\n\nresource "aws_s3_bucket" "logs')
+    assert '"' not in ended and '" {' not in ended and "_" in ended
+    other = allowed_after(constraint, tokenizer, HEAD + '}\n\nresource "aws_sqs_queue" "logs')
+    assert '"' in other
 
 
 def test_a_run_of_comment_lines_ends_at_three(constraint, tokenizer):
@@ -55,8 +72,10 @@ def test_a_run_of_comment_lines_ends_at_three(constraint, tokenizer):
 def test_the_lexer_knows_the_keys_of_each_open_body_and_the_comment_run():
     lexer = Lexer()
     lexer.feed('resource "aws_a" "x" {\n  a = 1\n  b = { c = 2 }\n  d {\n    e = "=" \n    ')
-    assert lexer.naming() == ("", {"e"})
-    lexer.feed("}\n  # note\n  // note\n  /* note */\n  ")
+    assert lexer.naming() == ("", {"e"}) and lexer.body() == (("resource", "aws_a", "x"), ("d",))
+    lexer.feed('f = {\n')
+    assert lexer.body() is None  # an object's keys are no block's
+    lexer.feed("}\n}\n  # note\n  // note\n  /* note */\n  ")
     assert lexer.naming() == ("", {"a", "b"}) and lexer.comment_lines == 3 and lexer.at_line_start
     lexer.feed('f = "y"\n}\ndata "aws_a" "z" {\n}\nresource "aws_a" "')
     assert lexer.naming() == ("", {"x"}) and lexer.comment_lines == 0

@@ -16,6 +16,7 @@ _OPERATORS = frozenset("=?:!<>+*/%&|")
 _DECLARATION = re.compile(r'^\s*(resource|data)\s+"([\w-]+)"\s+"([\w-]+)"\s*$')
 _LABEL = re.compile(r'^\s*(resource|data)\s+"([\w-]+)"\s+"([\w-]*)$')
 _KEY = re.compile(r"^\s*([A-Za-z_][\w-]*)\s*$")
+_BLOCK = re.compile(r'^\s*([A-Za-z_][\w-]*)(\s+"[^"]*")*\s*$')
 _HEREDOC = re.compile(r"<<-?([A-Za-z_][A-Za-z0-9_]*)$")
 
 
@@ -39,6 +40,8 @@ class Lexer:
         self._mode = "code"           # code, string, line-comment, block-comment, heredoc
         self._stack: list[str] = []   # open brackets in code; "$" for a template's `${`
         self._keys: list[set[str]] = []  # the keys set in each open bracket (bodies: `{`)
+        self._blocks: list[str | None] = []  # each open bracket's block type ("": the
+        #                                      declaration's own body; None: no block)
         self._outer: list[str] = []   # the mode a template returns to
         self._line = ""
         self._marker = ""
@@ -65,6 +68,14 @@ class Lexer:
             return name, {n for k, t, n in self.declared if (k, t) == (kind, type_)}
         return None
 
+    def body(self) -> tuple[tuple[str, str, str], tuple[str, ...]] | None:
+        """The `resource`/`data` block the text ends in and the nested block types down to the
+        innermost body (`()`: the block's own), or None outside one or inside a value."""
+        if self.current is None or not self._blocks or self._blocks[0] != "" \
+                or None in self._blocks:
+            return None
+        return self.current, tuple(b for b in self._blocks[1:] if b is not None)
+
     def _char(self, ch: str) -> None:
         line, self._line = self._line, ("" if ch == "\n" else self._line + ch)
         mode = self._mode
@@ -80,7 +91,7 @@ class Lexer:
         if mode in ("string", "heredoc"):
             if ch == "{" and line.endswith("$"):
                 self._outer.append(mode)
-                self._push("$")
+                self._push("$", None)
                 self._enter_code("${")
             elif mode == "string" and ch == '"' and not _escaped(line):
                 self._enter_code('"')
@@ -112,9 +123,13 @@ class Lexer:
         if ch == "=" and self._stack and self._stack[-1] == "{" and (key := _KEY.match(line)):
             self._keys[-1].add(key.group(1))
         if ch in "([{":
+            block = None
             if ch == "{" and not self._stack and (found := _DECLARATION.match(line)):
                 self.current = (found.group(1), found.group(2), found.group(3))
-            self._push(ch)
+                block = ""
+            elif ch == "{" and (header := _BLOCK.match(line)):
+                block = header.group(1)
+            self._push(ch, block)
         elif ch in ")]}":
             if self._stack and self._stack[-1] == "$" and ch == "}":
                 self._pop()
@@ -127,13 +142,15 @@ class Lexer:
                 self.current = None
         self._enter_code(ch)
 
-    def _push(self, bracket: str) -> None:
+    def _push(self, bracket: str, block: str | None) -> None:
         self._stack.append(bracket)
         self._keys.append(set())
+        self._blocks.append(block)
 
     def _pop(self) -> None:
         self._stack.pop()
         self._keys.pop()
+        self._blocks.pop()
 
     def _enter_code(self, ch: str) -> None:
         self._mode = "code"

@@ -59,8 +59,15 @@ class Constraint:
 
     @functools.cached_property
     def repetition(self) -> Repetition:
-        """The repetition guard for this tokenizer."""
+        """The repetition guard for this tokenizer (`syntax` mode: every body's keys free)."""
         return Repetition(self.vocabulary)
+
+    @functools.cached_property
+    def schema_repetition(self) -> Repetition:
+        """The repetition guard that knows the keys of `resource`/`data` bodies (`schema`)."""
+        from iacforge.data.schema import provider_schema
+
+        return Repetition(self.vocabulary, provider_schema())
 
     @functools.lru_cache(maxsize=64)  # noqa: B019 (one Constraint per loaded model)
     def _checked(self, grammar: str) -> str:
@@ -97,7 +104,7 @@ class Constraint:
                 by the samples of a prompt); the row is not masked but stopped (with
                 `eos_token_id`) at its first token the grammar rejects.
         """
-        guards = [self.repetition, *([self.references] if references else [])]
+        guards = [self.schema_repetition, self.references] if references else [self.repetition]
         return GrammarLogitsProcessor(
             [None if g is None else self.matcher(g) for g in grammars], self.vocabulary, guards,
             explored, eos_token_id)

@@ -13,21 +13,25 @@ written so far (read by `lexer.Lexer`):
 - a `resource`/`data` block does not take the name of an earlier block of its type.
 
 Each is a mask of tokens like the reference guard's, lifted where it would leave nothing the
-grammar allows. A name that another begins (`name` of `name_prefix`) is refused as a whole
-token too; the longer name can still be written in pieces.
+grammar allows. A name is refused where a token would end it (` bucket =`), and, in a body whose
+keys the schema knows, so is any piece of it that no other key of that body continues: a model
+spells a name in pieces (` schedule`, `_`, `expression`), and a piece that leads only to a taken
+name would leave the grammar nothing but to finish it.
 """
 
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import numpy as np
 
 from iacforge.constrain.lexer import Lexer
-from iacforge.constrain.vocab import Vocabulary
+from iacforge.constrain.vocab import Node, Vocabulary, add
 
 COMMENT_RUN = 3
 _COMMENT = re.compile(r"^\s*(#|//|/\*|/$)")
+_META = frozenset({"count", "for_each", "depends_on", "provider", "lifecycle"})
 
 
 class Repetition:
@@ -35,11 +39,16 @@ class Repetition:
 
     Args:
         vocabulary: the tokenizer's.
+        schema: the provider schema (`data.schema.provider_schema()`), for the keys of
+            `resource`/`data` bodies; None: every body's keys are free.
     """
 
-    def __init__(self, vocabulary: Vocabulary) -> None:
+    def __init__(self, vocabulary: Vocabulary, schema: dict[str, Any] | None = None) -> None:
         self._vocab = vocabulary
         self._comments = np.array([bool(_COMMENT.match(t)) for t in vocabulary.texts], dtype=bool)
+        self._blocks = {(kind, type_): entry["block"] for kind, key in
+                        (("resource", "resource_schemas"), ("data", "data_source_schemas"))
+                        for type_, entry in (schema or {}).get(key, {}).items()}
 
     def forbidden(self, lexer: Lexer) -> np.ndarray | None:
         """The token ids (bool mask) that would repeat what may not be repeated here, or None."""
@@ -48,19 +57,54 @@ class Repetition:
             mask = self._comments.copy()
         naming = lexer.naming()
         if naming is not None and naming[1]:
-            names = self._completing(*naming)
+            word, taken = naming
+            names = self._completing(word, taken, self._keys(lexer))
             mask = names if mask is None else mask | names
         return mask
 
-    def _completing(self, word: str, taken: set[str]) -> np.ndarray:
-        """Tokens that would end `word` as one of the names in `taken`."""
+    def _keys(self, lexer: Lexer) -> set[str] | None:
+        """The keys the schema lets the body the text ends in set (None: not known)."""
+        body = lexer.body()
+        if body is None:
+            return None
+        (kind, type_, _), path = body
+        block = self._blocks.get((kind, type_))
+        for name in path:
+            nested = (block or {}).get("block_types", {}).get(name)
+            block = nested["block"] if nested else None
+        if block is None:
+            return None
+        keys = {name for name, attribute in block.get("attributes", {}).items()
+                if not attribute.get("computed") or attribute.get("optional")}
+        keys |= set(block.get("block_types", {}))
+        return keys | _META if not path else keys
+
+    def _completing(self, word: str, taken: set[str], keys: set[str] | None) -> np.ndarray:
+        """Tokens that, after `word`, would end it as one of `taken`, or (with the body's
+        `keys`) would write a piece that only names in `taken` continue."""
         mask = np.zeros(self._vocab.size, dtype=bool)
-        roots = [self._vocab.root] + ([self._vocab.spaced] if word == "" else [])
+        repeated = Node()
         for name in taken:
-            if not name.startswith(word):
-                continue
-            for root in roots:
-                if (node := self._vocab.find(name[len(word):], root)) is not None:
-                    mask[node.partial] = True
-                    mask[node.terminated] = True
+            if name.startswith(word):
+                add(repeated, name[len(word):]).complete = True
+        live = None
+        if keys is not None:
+            live = Node()
+            for key in keys - taken:
+                if key.startswith(word):
+                    add(live, key[len(word):])
+        for root in [self._vocab.root] + ([self._vocab.spaced] if word == "" else []):
+            _walk(repeated, live, keys is None, root, mask)
         return mask
+
+
+def _walk(repeated: Node, live: Node | None, free: bool, vocab: Node, mask: np.ndarray) -> None:
+    """Marks the tokens at `vocab` (a word written along the path of `repeated`) that end a
+    repeated name, or that no other key continues (`live`; `free`: any key may)."""
+    if repeated.complete:
+        mask[vocab.terminated] = True
+    if not free and live is None:
+        mask[vocab.partial] = True
+    for ch, child in repeated.items():
+        if ch in vocab:
+            _walk(child, None if live is None else live.get(ch), free, vocab[ch], mask)
