@@ -61,6 +61,13 @@ def test_a_name_minus_words_is_exact(constraint):
         assert accepts(constraint, gbnf, "=" + name) is ok, name
 
 
+def test_a_bounded_name_minus_words_keeps_its_bound(constraint):
+    gbnf = to_gbnf('start: "=" ROOT\nROOT: /[a-z_][a-z0-9_-]{0,4}/ & ~("true" | "tr")\n')
+    for name, ok in [("true", False), ("tr", False), ("t", True), ("truex", True),
+                     ("truexy", False), ("abcde", True), ("abcdef", False)]:
+        assert accepts(constraint, gbnf, "=" + name) is ok, name
+
+
 def test_what_gbnf_cannot_say_is_refused():
     with pytest.raises(ValueError, match="quantifier"):
         to_gbnf("start: A\nA: /a{,2}/\n")  # GBNF has `{m,n}` and `{m,}`, not `{,n}`

@@ -167,6 +167,15 @@ def test_a_file_name_is_at_most_64_characters(constraint, grammar, mode):
     assert constraint.accepts(f"```hcl q{longest}", chosen, prefix=True) is not None
 
 
+@pytest.mark.parametrize("mode", ["syntax", "schema"])
+def test_a_name_is_at_most_64_characters(constraint, grammar, mode):
+    """Unbounded, the 41-family adapter once wrote `jsonencode` over and over as one name."""
+    chosen = grammar if mode == "schema" else syntax_grammar()
+    head = 'resource "aws_sqs_queue" "q" {\n  name = '
+    assert constraint.accepts(reply(head + "a" * 64 + "\n}\n"), chosen) is None
+    assert constraint.accepts(reply(head + "a" * 65 + "\n}\n"), chosen) is not None
+
+
 def test_per_request_grammar_holds_the_types_the_prompt_names(schema):
     grammar = grammar_for("schema", "A DynamoDB table; see aws_kms_key for the key.")
     assert '"\\"aws_dynamodb_table\\""' in grammar and '"\\"aws_kms_key\\""' in grammar

@@ -6,7 +6,8 @@ terminals of literals, classes, groups, `|`, `* + ?` and `{m,n}`). What GBNF lac
 
 - `%ignore` whitespace and comments: a rule `gap` before every terminal of a (lowercase) rule.
 - `&` and `~`: the one form the grammars use, a name pattern minus a set of words
-  (`/[a-z_][a-z0-9_-]*/ & ~("true" | "false")`), becomes an exact rule over a trie of the words.
+  (`/[a-z_][a-z0-9_-]*/ & ~("true" | "false")`, or `{0,n}` for `*`), becomes an exact rule over
+  a trie of the words.
 
 The approximation: GBNF has no lexer, so two terminals may meet without space (`resourcex`
 reads as `resource x`) and a terminal is not matched longest-first; what Lark would lex as one
@@ -169,11 +170,12 @@ class _Expansion:
                 raise ValueError(f"unexpected {token!r} in a word list")
             self.at += 1
         self.at += 1
-        found = re.fullmatch(r"\(\[([^\]]+)\] \[([^\]]+)\]\*\)", atom)
+        found = re.fullmatch(r"\(\[([^\]]+)\] \[([^\]]+)\](?:\*|\{0,(\d+)\})\)", atom)
         if not found:
             raise ValueError(f"`& ~` needs a name pattern, not {atom}")
         first, rest = _class_chars(found.group(1)), _class_chars(found.group(2))
-        return _not_words(words, first, rest, self.extra)
+        longest = None if found.group(3) is None else int(found.group(3)) + 1
+        return _not_words(words, first, rest, longest, self.extra)
 
 
 def _literal(text: str) -> str:
@@ -208,19 +210,30 @@ def _class_chars(spec: str) -> set[str]:
     return chars
 
 
-def _not_words(words: list[str], first: set[str], rest: set[str], extra: _Extra) -> str:
-    """A rule: `[first][rest]*` but none of `words` (a trie of the words, left early)."""
-    tail = extra.add(f"{_class(rest)}*")
+def _not_words(words: list[str], first: set[str], rest: set[str], longest: int | None,
+               extra: _Extra) -> str:
+    """A rule: `[first][rest]*` (at most `longest` characters) but none of `words` (a trie of
+    the words, left early)."""
+
+    def tail(written: int) -> str:
+        if longest is None:
+            return extra.add(f"{_class(rest)}*")
+        room = longest - written
+        return extra.add(f"{_class(rest)}{{0,{room}}}") if room else '""'
+
+    if longest is not None and any(len(w) >= longest for w in words):
+        raise ValueError("`& ~` words must be shorter than the names' bound")
 
     def node(prefix: str) -> str:
+        full = len(prefix) == longest
         nexts = sorted({w[len(prefix)] for w in words if w.startswith(prefix) and w != prefix})
-        allowed = first if not prefix else rest
+        allowed = set() if full else first if not prefix else rest
         options = []
         if prefix and prefix not in words:
             options.append('""')
         off = allowed - set(nexts)
         if off:
-            options.append(f"{_class(off)} {tail}")
+            options.append(f"{_class(off)} {tail(len(prefix) + 1)}")
         options += [f'"{_char(c, chr(34))}" {node(prefix + c)}' for c in nexts if c in allowed]
         return extra.add(" | ".join(options) or '""')
 
