@@ -2,8 +2,8 @@
 
 It follows strings, `${}` templates, heredocs, comments and brackets, and records what the
 guards need: the `resource`/`data` blocks declared (`references`), where the text ends (in code,
-at an expression, at an attribute key), the keys set in each open body and the comment lines
-written in a row (`repetition`).
+at an expression, at an attribute key, in a body's line), the keys set in each open body and the
+comment lines written in a row (`repetition`, `lines`).
 """
 
 from __future__ import annotations
@@ -50,6 +50,17 @@ class Lexer:
     def feed(self, text: str) -> None:
         for ch in text:
             self._char(ch)
+
+    @property
+    def line(self) -> str:
+        """The text since the last newline."""
+        return self._line
+
+    @property
+    def in_body(self) -> bool:
+        """Whether the text ends in code at the level of a body (the file's or a block's or an
+        object's `{ }`), where a newline ends what the line holds."""
+        return self._mode == "code" and (not self._stack or self._stack[-1] == "{")
 
     @property
     def at_line_start(self) -> bool:

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from iacforge.constrain.lexer import Lexer
+from iacforge.constrain.lines import Lines
 from iacforge.constrain.references import References
 from iacforge.constrain.rejection import Explored, ThetaWeights
 from iacforge.constrain.repetition import Repetition
@@ -58,6 +59,11 @@ class Constraint:
         return References(provider_schema(), self.vocabulary)
 
     @functools.cached_property
+    def lines(self) -> Lines:
+        """The line guard for this tokenizer."""
+        return Lines(self.vocabulary)
+
+    @functools.cached_property
     def repetition(self) -> Repetition:
         """The repetition guard for this tokenizer (`syntax` mode: every body's keys free)."""
         return Repetition(self.vocabulary)
@@ -95,7 +101,7 @@ class Constraint:
                   explored: list[Explored | None] | None = None,
                   eos_token_id: int | None = None) -> GrammarLogitsProcessor:
         """A processor for one batch, a grammar (or None: unconstrained) for each row, with the
-        repetition guard (`constrain.repetition`).
+        line and repetition guards (`constrain.lines`, `constrain.repetition`).
 
         Args:
             references: also guard references (`schema` mode): only declared blocks and
@@ -104,7 +110,8 @@ class Constraint:
                 by the samples of a prompt); the row is not masked but stopped (with
                 `eos_token_id`) at its first token the grammar rejects.
         """
-        guards = [self.schema_repetition, self.references] if references else [self.repetition]
+        guards = [self.lines, *([self.schema_repetition, self.references] if references
+                                else [self.repetition])]
         return GrammarLogitsProcessor(
             [None if g is None else self.matcher(g) for g in grammars], self.vocabulary, guards,
             explored, eos_token_id)
@@ -129,7 +136,7 @@ class GrammarLogitsProcessor:
     It reads the tokens sampled since its last call from `input_ids` (rows left-padded, so the
     newest token is the last column), feeds them to the row's matcher, and masks. A row whose
     matcher has stopped (the grammar is complete and end-of-text was sampled) is left alone.
-    Each guard (`forbidden(lexer)`: the repetition guard, the reference guard) masks more, unless
+    Each guard (`forbidden(lexer)`: the line, repetition and reference guards) masks more, unless
     that leaves nothing the grammar allows. A `reject` row is not
     masked: its first forbidden token marks it `rejected`, its prefix trie learns it, and it is
     ended; `weights` (last in the processor list) steers later tries away from what failed.

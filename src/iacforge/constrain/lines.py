@@ -1,0 +1,62 @@
+"""A guard for what HCL's lines require and the grammar does not say, layered on its mask.
+
+The grammar ignores newlines wherever it ignores blanks (Lark's `%ignore`), but HCL does not:
+a key and its `=`, a block's header and its `{`, stay on one line, and a line of a body begins
+with a name, a string, `}` or a comment, never with an operator that would continue the line
+before. The 41-family SFT adapter, guarded against loops (`repetition`), wrote such replies on
+9 of 32 held-out generation tasks (`default_action` then `{` on the next line, `for_each` then
+a comment, `</*` to start a line), which the grammar took and no HCL parser does. So, in code
+at a body's level (the file's, a block's, an object's):
+
+- on a line that so far holds only a name and labels, no token may end the line or start a
+  comment, and blanks stop after 16 (a model can otherwise write tabs for ever);
+- at the start of a line, no token may begin with anything a body's line cannot begin with.
+
+Like the other guards it gives way where it would leave nothing the grammar allows.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+
+from iacforge.constrain.lexer import Lexer
+from iacforge.constrain.vocab import WORD, Vocabulary
+
+BLANKS = 16
+_HEADER = re.compile(r'^\s*[A-Za-z_][\w-]*(\s+("[^"\n]*"|[A-Za-z_][\w-]*))*\s*$')
+_LINE_START = frozenset(WORD) | frozenset('"}#(/`')
+_ENDING = re.compile(r"\n|#|//|/\*")
+
+
+class Lines:
+    """The line guard for one tokenizer.
+
+    Args:
+        vocabulary: the tokenizer's.
+    """
+
+    def __init__(self, vocabulary: Vocabulary) -> None:
+        texts = vocabulary.texts
+        self._ending = np.array([bool(_ENDING.search(t)) for t in texts], dtype=bool)
+        self._blank = np.array([bool(t) and not t.strip(" \t") for t in texts], dtype=bool)
+        self._stray = np.array([bool(s := t.lstrip(" \t\r\n")) and s[0] not in _LINE_START
+                                for t in texts], dtype=bool)
+        self._not_comment = np.array([not t.startswith(("/", "*")) for t in texts], dtype=bool)
+
+    def forbidden(self, lexer: Lexer) -> np.ndarray | None:
+        """The token ids (bool mask) that would break a line HCL needs whole, or None."""
+        if not lexer.in_body:
+            return None
+        line = lexer.line
+        stripped = line.strip()
+        if not stripped:
+            return self._stray
+        if stripped == "/":
+            return self._not_comment
+        if _HEADER.match(line):
+            if len(line) - len(line.rstrip(" \t")) >= BLANKS:
+                return self._ending | self._blank
+            return self._ending
+        return None

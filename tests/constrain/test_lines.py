@@ -1,0 +1,43 @@
+"""The line guard: a key or block header and its `=` or `{` stay on one line, and a body's line
+does not begin with an operator; what the grammar alone lets through."""
+
+from __future__ import annotations
+
+import pytest
+
+from iacforge.constrain.lexer import Lexer
+
+from .test_repetition import allowed_after
+
+HEAD = '```hcl main.tf\nresource "aws_sqs_queue" "q" {\n  name = "q"\n'
+
+
+@pytest.mark.parametrize("mode", ["schema", "syntax"])
+def test_a_key_and_its_equals_sign_stay_on_one_line(constraint, tokenizer, mode):
+    key = allowed_after(constraint, tokenizer, HEAD + "  delay_seconds", mode)
+    assert " =" in key and not {"\n", " #", "#", " //"} & key
+    header = allowed_after(constraint, tokenizer, HEAD + '}\n\nresource "aws_sqs_queue" "r"', mode)
+    assert " {" in header and "\n" not in header
+
+
+def test_blanks_after_a_name_stop(constraint, tokenizer):
+    assert " " in allowed_after(constraint, tokenizer, HEAD + "  delay_seconds" + " \t" * 4)
+    many = allowed_after(constraint, tokenizer, HEAD + "  delay_seconds" + " \t" * 8)
+    assert "=" in many and not {" ", "\t", "  "} & many
+
+
+@pytest.mark.parametrize("mode", ["schema", "syntax"])
+def test_a_line_of_a_body_begins_with_a_name_a_brace_or_a_comment(constraint, tokenizer, mode):
+    start = allowed_after(constraint, tokenizer, HEAD + " ", mode)
+    assert {" delay", " #", "}"} & start == {" delay", " #", "}"}
+    assert not {" <", "<", " =", " +", " ?"} & start
+    after_slash = allowed_after(constraint, tokenizer, HEAD + "  /", mode)
+    assert "/" in after_slash and "<" not in after_slash
+
+
+def test_the_lexer_knows_a_body_level_from_a_value():
+    lexer = Lexer()
+    lexer.feed('resource "a" "b" {\n  x = [\n    ')
+    assert not lexer.in_body
+    lexer.feed("1\n  ]\n  y = {\n  ")
+    assert lexer.in_body and lexer.line == "  "
