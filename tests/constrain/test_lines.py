@@ -35,6 +35,13 @@ def test_a_line_of_a_body_begins_with_a_name_a_brace_or_a_comment(constraint, to
     assert "/" in after_slash and "<" not in after_slash
 
 
+def test_no_third_blank_line_and_no_endless_indent(constraint, tokenizer):
+    assert "\n" in allowed_after(constraint, tokenizer, HEAD + "\n")
+    assert not {"\n", "\n\n", " \n"} & allowed_after(constraint, tokenizer, HEAD + "\n\n")
+    assert " " in allowed_after(constraint, tokenizer, HEAD + " " * 31)
+    assert " " not in allowed_after(constraint, tokenizer, HEAD + " " * 32)
+
+
 def test_the_lexer_knows_a_body_level_from_a_value():
     lexer = Lexer()
     lexer.feed('resource "a" "b" {\n  x = [\n    ')

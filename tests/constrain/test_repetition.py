@@ -12,9 +12,10 @@ PROMPT = "An S3 bucket named logs with versioning, and an SQS queue."
 HEAD = '```hcl main.tf\nresource "aws_s3_bucket" "logs" {\n  bucket = "logs"\n'
 
 
-def allowed_after(constraint, tokenizer, prefix: str, mode: str = "schema") -> set[str]:
+def allowed_after(constraint, tokenizer, prefix: str, mode: str = "schema",
+                  prompt: str = PROMPT) -> set[str]:
     """The decoded tokens left possible after `prefix`, fed one token a call."""
-    processor = constraint.processor([grammar_for(mode, PROMPT)], references=mode == "schema")
+    processor = constraint.processor([grammar_for(mode, prompt)], references=mode == "schema")
     ids = torch.tensor([[0]])
     processor(ids, torch.zeros(1, len(tokenizer)))
     for token in tokenizer(prefix, add_special_tokens=False)["input_ids"]:
@@ -79,3 +80,11 @@ def test_the_lexer_knows_the_keys_of_each_open_body_and_the_comment_run():
     assert lexer.naming() == ("", {"a", "b"}) and lexer.comment_lines == 3 and lexer.at_line_start
     lexer.feed('f = "y"\n}\ndata "aws_a" "z" {\n}\nresource "aws_a" "')
     assert lexer.naming() == ("", {"x"}) and lexer.comment_lines == 0
+
+
+def test_comments_stop_at_twelve_in_all(constraint, tokenizer):
+    def after(count: int) -> set[str]:
+        lines = "".join(f"  # c{i}\n  x{i} = 1\n" for i in range(count))
+        return allowed_after(constraint, tokenizer, HEAD + lines + " ", "syntax")
+
+    assert " #" in after(11) and " #" not in after(12)

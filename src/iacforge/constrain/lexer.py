@@ -29,6 +29,8 @@ class Lexer:
         tail: the word characters (`[A-Za-z0-9_.-]`) at the end of code, None outside code.
         expression: whether `tail` starts where an expression may.
         comment_lines: comment lines written since the last code (blank lines do not count).
+        comments: comment lines written in all.
+        blank_lines: blank lines written since the last code or comment.
     """
 
     def __init__(self) -> None:
@@ -37,6 +39,8 @@ class Lexer:
         self.tail: str | None = ""
         self.expression = False
         self.comment_lines = 0
+        self.comments = 0
+        self.blank_lines = 0
         self._mode = "code"           # code, string, line-comment, block-comment, heredoc
         self._stack: list[str] = []   # open brackets in code; "$" for a template's `${`
         self._keys: list[set[str]] = []  # the keys set in each open bracket (bodies: `{`)
@@ -110,6 +114,10 @@ class Lexer:
                 self._enter_code("\n")
             return
         # code
+        if ch == "\n" and not line.strip():
+            self.blank_lines += 1
+        elif ch not in " \t\r":
+            self.blank_lines = 0
         if ch not in " \t\r\n/#*":
             self.comment_lines = 0
         if ch in WORD:
@@ -121,10 +129,12 @@ class Lexer:
         if ch == "#" or (ch == "/" and line.endswith("/") and self.tail == ""):
             self._mode, self.tail = "line-comment", None
             self.comment_lines += 1
+            self.comments += 1
             return
         if ch == "*" and line.endswith("/"):
             self._mode, self.tail = "block-comment", None
             self.comment_lines += 1
+            self.comments += 1
             return
         if ch == "*":
             self.comment_lines = 0

@@ -9,8 +9,11 @@ a comment, `</*` to start a line), which the grammar took and no HCL parser does
 at a body's level (the file's, a block's, an object's):
 
 - on a line that so far holds only a name and labels, no token may end the line or start a
-  comment, and blanks stop after 16 (a model can otherwise write tabs for ever);
+  comment (`#`, `/`), and blanks stop after 16 (a model can otherwise write tabs for ever);
 - at the start of a line, no token may begin with anything a body's line cannot begin with.
+
+And anywhere in code, as IaC-Eval's references never need more: no third blank line in a row,
+and no more than 32 blanks to indent a line (a model can otherwise write blank lines for ever).
 
 Like the other guards it gives way where it would leave nothing the grammar allows.
 """
@@ -25,9 +28,11 @@ from iacforge.constrain.lexer import Lexer
 from iacforge.constrain.vocab import WORD, Vocabulary
 
 BLANKS = 16
+BLANK_LINES = 2
+INDENT = 32
 _HEADER = re.compile(r'^\s*[A-Za-z_][\w-]*(\s+("[^"\n]*"|[A-Za-z_][\w-]*))*\s*$')
-_LINE_START = frozenset(WORD) | frozenset('"}#(/`')
-_ENDING = re.compile(r"\n|#|//|/\*")
+_LINE_START = (frozenset(WORD) - frozenset(".-")) | frozenset('"}#(/`')
+_ENDING = re.compile(r"\n|#|/")
 
 
 class Lines:
@@ -44,15 +49,23 @@ class Lines:
         self._stray = np.array([bool(s := t.lstrip(" \t\r\n")) and s[0] not in _LINE_START
                                 for t in texts], dtype=bool)
         self._not_comment = np.array([not t.startswith(("/", "*")) for t in texts], dtype=bool)
+        self._newline = np.array(["\n" in t[:len(t) - len(t.lstrip())] for t in texts],
+                                 dtype=bool)
 
     def forbidden(self, lexer: Lexer) -> np.ndarray | None:
         """The token ids (bool mask) that would break a line HCL needs whole, or None."""
-        if not lexer.in_body:
-            return None
         line = lexer.line
         stripped = line.strip()
+        blank = None
+        if lexer.at_line_start:
+            if lexer.blank_lines >= BLANK_LINES:
+                blank = self._newline
+            if len(line) >= INDENT:
+                blank = self._blank if blank is None else blank | self._blank
+        if not lexer.in_body:
+            return blank
         if not stripped:
-            return self._stray
+            return self._stray if blank is None else self._stray | blank
         if stripped == "/":
             return self._not_comment
         if _HEADER.match(line):

@@ -8,7 +8,8 @@ lines (the synthesized references have none; IaC-Eval's have at most two in a ro
 set over and over, which Terraform refuses anyway ("Attribute redefined"). So, after the text
 written so far (read by `lexer.Lexer`):
 
-- no comment begins after `COMMENT_RUN` comment lines in a row (blank lines do not end a run);
+- no comment begins after `COMMENT_RUN` comment lines in a row (blank lines do not end a run),
+  nor after `COMMENTS` in all (IaC-Eval's references have at most 6);
 - a key already set in a body (`{ ... }`) is not written again in it;
 - a `resource`/`data` block does not take the name of an earlier block of its type.
 
@@ -30,6 +31,7 @@ from iacforge.constrain.lexer import Lexer
 from iacforge.constrain.vocab import Node, Vocabulary, add
 
 COMMENT_RUN = 3
+COMMENTS = 12
 _COMMENT = re.compile(r"^\s*(#|//|/\*|/$)")
 _META = frozenset({"count", "for_each", "depends_on", "provider", "lifecycle"})
 
@@ -53,17 +55,20 @@ class Repetition:
     def forbidden(self, lexer: Lexer) -> np.ndarray | None:
         """The token ids (bool mask) that would repeat what may not be repeated here, or None."""
         mask = None
-        if lexer.comment_lines >= COMMENT_RUN and lexer.at_line_start:
+        if (lexer.comment_lines >= COMMENT_RUN or lexer.comments >= COMMENTS) \
+                and lexer.at_line_start:
             mask = self._comments.copy()
         naming = lexer.naming()
         if naming is not None and naming[1]:
             word, taken = naming
-            names = self._completing(word, taken, self._keys(lexer))
+            found = self._block(lexer)
+            names = self._completing(word, taken, None if found is None else _keys(*found))
             mask = names if mask is None else mask | names
         return mask
 
-    def _keys(self, lexer: Lexer) -> set[str] | None:
-        """The keys the schema lets the body the text ends in set (None: not known)."""
+    def _block(self, lexer: Lexer) -> tuple[dict[str, Any], bool] | None:
+        """The schema of the body the text ends in and whether it is a `resource`/`data`
+        block's own (None: not known)."""
         body = lexer.body()
         if body is None:
             return None
@@ -72,12 +77,7 @@ class Repetition:
         for name in path:
             nested = (block or {}).get("block_types", {}).get(name)
             block = nested["block"] if nested else None
-        if block is None:
-            return None
-        keys = {name for name, attribute in block.get("attributes", {}).items()
-                if not attribute.get("computed") or attribute.get("optional")}
-        keys |= set(block.get("block_types", {}))
-        return keys | _META if not path else keys
+        return None if block is None else (block, not path)
 
     def _completing(self, word: str, taken: set[str], keys: set[str] | None) -> np.ndarray:
         """Tokens that, after `word`, would end it as one of `taken`, or (with the body's
@@ -96,6 +96,14 @@ class Repetition:
         for root in [self._vocab.root] + ([self._vocab.spaced] if word == "" else []):
             _walk(repeated, live, keys is None, root, mask)
         return mask
+
+
+def _keys(block: dict[str, Any], top: bool) -> set[str]:
+    """The keys a block's body may set (`top`: a `resource`/`data` body, meta-arguments too)."""
+    keys = {name for name, attribute in block.get("attributes", {}).items()
+            if not attribute.get("computed") or attribute.get("optional")}
+    keys |= set(block.get("block_types", {}))
+    return keys | _META if top else keys
 
 
 def _walk(repeated: Node, live: Node | None, free: bool, vocab: Node, mask: np.ndarray) -> None:
