@@ -39,6 +39,12 @@ def test_a_key_set_in_a_body_is_not_set_again_there(constraint, tokenizer):
     assert " bucket" in fresh
 
 
+def test_count_and_for_each_exclude_each_other(constraint, tokenizer):
+    counted = allowed_after(constraint, tokenizer, HEAD + "  count = 1\n  for")
+    assert "_" not in counted and "ce" in counted  # `force_destroy` is still free
+    assert " count" not in allowed_after(constraint, tokenizer, HEAD + "  for_each = {}\n ")
+
+
 def test_a_key_is_not_spelled_again_in_pieces_that_only_it_continues(constraint, tokenizer):
     rule = ('```hcl main.tf\nresource "aws_cloudwatch_event_rule" "r" {\n'
             '  schedule_expression = "rate(1 hour)"\n ')

@@ -10,7 +10,8 @@ written so far (read by `lexer.Lexer`):
 
 - no comment begins after `COMMENT_RUN` comment lines in a row (blank lines do not end a run),
   nor after `COMMENTS` in all (IaC-Eval's references have at most 6);
-- a key already set in a body (`{ ... }`) is not written again in it;
+- a key already set in a body (`{ ... }`) is not written again in it, nor `for_each` where
+  `count` is set or the other way round (Terraform takes one of them);
 - a `resource`/`data` block does not take the name of an earlier block of its type.
 
 Each is a mask of tokens like the reference guard's, lifted where it would leave nothing the
@@ -34,6 +35,7 @@ COMMENT_RUN = 3
 COMMENTS = 12
 _COMMENT = re.compile(r"^\s*(#|//|/\*|/$)")
 _META = frozenset({"count", "for_each", "depends_on", "provider", "lifecycle"})
+_EITHER = {"count": "for_each", "for_each": "count"}
 
 
 class Repetition:
@@ -61,6 +63,7 @@ class Repetition:
         naming = lexer.naming()
         if naming is not None and naming[1]:
             word, taken = naming
+            taken = taken | {_EITHER[key] for key in taken & _EITHER.keys()}
             found = self._block(lexer)
             names = self._completing(word, taken, None if found is None else _keys(*found))
             mask = names if mask is None else mask | names
