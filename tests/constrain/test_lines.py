@@ -3,12 +3,15 @@ does not begin with an operator; what the grammar alone lets through."""
 
 from __future__ import annotations
 
+import functools
+
 import pytest
 
 from iacforge.constrain.lexer import Lexer
 
-from .test_repetition import allowed_after
+from . import masks
 
+allowed_after = functools.partial(masks.allowed_after, prompt="An SQS queue named q.")
 HEAD = '```hcl main.tf\nresource "aws_sqs_queue" "q" {\n  name = "q"\n'
 
 

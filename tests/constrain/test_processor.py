@@ -3,29 +3,20 @@ and a real model sampled under it writes only what the schema has."""
 
 from __future__ import annotations
 
+import functools
 import re
 
 import pytest
-import torch
 
 from iacforge.constrain.grammar import grammar_for
 from iacforge.llm import BackendOptions, Sampling, load_backend
 from iacforge.prompts import generation_prompt
 
+from . import masks
+
 PROMPT = "An SQS queue named jobs."
 
-
-def allowed_after(constraint, tokenizer, prefix: str) -> set[str]:
-    """The decoded tokens the processor leaves possible after `prefix`, fed one token a call."""
-    processor = constraint.processor([grammar_for("schema", PROMPT)])
-    ids = torch.tensor([[0]])
-    vocab = len(tokenizer)
-    processor(ids, torch.zeros(1, vocab))
-    for token in tokenizer(prefix, add_special_tokens=False)["input_ids"]:
-        ids = torch.cat([ids, torch.tensor([[token]])], dim=1)
-        scores = processor(ids, torch.zeros(1, vocab))
-    keep = torch.isfinite(scores[0]).nonzero().flatten().tolist()
-    return {tokenizer.decode([t]) for t in keep}
+allowed_after = functools.partial(masks.allowed_after, prompt=PROMPT, references=False)
 
 
 def test_the_mask_admits_only_the_types_arguments_and_shapes_of_the_schema(constraint, tokenizer):

@@ -3,27 +3,20 @@ attributes their schema has; text that is not an expression is left alone."""
 
 from __future__ import annotations
 
-import pytest
-import torch
+import functools
 
-from iacforge.constrain.grammar import grammar_for
+import pytest
+
 from iacforge.constrain.lexer import Lexer
+
+from . import masks
 
 PROMPT = "An SQS queue named jobs with a dead-letter queue, and its policy."
 HEAD = ('```hcl main.tf\nresource "aws_sqs_queue" "dlq" {\n  name = "d"\n}\n\n'
         'data "aws_iam_policy_document" "p" {\n}\n\n'
         'resource "aws_sqs_queue" "jobs" {\n  name = "j"\n')
 
-
-def allowed_after(constraint, tokenizer, prefix: str) -> set[str]:
-    """The decoded tokens left possible after `prefix`, fed one token a call."""
-    processor = constraint.processor([grammar_for("schema", PROMPT)], references=True)
-    ids = torch.tensor([[0]])
-    processor(ids, torch.zeros(1, len(tokenizer)))
-    for token in tokenizer(prefix, add_special_tokens=False)["input_ids"]:
-        ids = torch.cat([ids, torch.tensor([[token]])], dim=1)
-        scores = processor(ids, torch.zeros(1, len(tokenizer)))
-    return {tokenizer.decode([t]) for t in torch.isfinite(scores[0]).nonzero().flatten().tolist()}
+allowed_after = functools.partial(masks.allowed_after, prompt=PROMPT)
 
 
 def test_a_reference_names_a_declared_block_and_an_attribute_of_its_type(constraint, tokenizer):

@@ -3,25 +3,16 @@ named like an earlier one of its type; the first time of each stays free."""
 
 from __future__ import annotations
 
-import torch
+import functools
 
-from iacforge.constrain.grammar import grammar_for
 from iacforge.constrain.lexer import Lexer
+
+from . import masks
 
 PROMPT = "An S3 bucket named logs with versioning, and an SQS queue."
 HEAD = '```hcl main.tf\nresource "aws_s3_bucket" "logs" {\n  bucket = "logs"\n'
 
-
-def allowed_after(constraint, tokenizer, prefix: str, mode: str = "schema",
-                  prompt: str = PROMPT) -> set[str]:
-    """The decoded tokens left possible after `prefix`, fed one token a call."""
-    processor = constraint.processor([grammar_for(mode, prompt)], references=mode == "schema")
-    ids = torch.tensor([[0]])
-    processor(ids, torch.zeros(1, len(tokenizer)))
-    for token in tokenizer(prefix, add_special_tokens=False)["input_ids"]:
-        ids = torch.cat([ids, torch.tensor([[token]])], dim=1)
-        scores = processor(ids, torch.zeros(1, len(tokenizer)))
-    return {tokenizer.decode([t]) for t in torch.isfinite(scores[0]).nonzero().flatten().tolist()}
+allowed_after = functools.partial(masks.allowed_after, prompt=PROMPT)
 
 
 def test_a_key_set_in_a_body_is_not_set_again_there(constraint, tokenizer):
