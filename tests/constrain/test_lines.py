@@ -45,6 +45,12 @@ def test_no_third_blank_line_and_no_endless_indent(constraint, tokenizer):
     assert " " not in allowed_after(constraint, tokenizer, HEAD + " " * 32)
 
 
+def test_no_carriage_return_anywhere(constraint, tokenizer):
+    text = HEAD + '  delay_seconds = 1\n  policy = "a'
+    assert not any("\r" in t for t in allowed_after(constraint, tokenizer, text))
+    assert "\r" in tokenizer.decode(tokenizer("\r\n")["input_ids"])  # the tokenizer has one
+
+
 def test_the_lexer_knows_a_body_level_from_a_value():
     lexer = Lexer()
     lexer.feed('resource "a" "b" {\n  x = [\n    ')

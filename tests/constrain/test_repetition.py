@@ -36,6 +36,12 @@ def test_count_and_for_each_exclude_each_other(constraint, tokenizer):
     assert " count" not in allowed_after(constraint, tokenizer, HEAD + "  for_each = {}\n ")
 
 
+def test_a_lifecycle_key_is_not_set_twice(constraint, tokenizer):
+    cycle = HEAD + "  lifecycle {\n    create_before_destroy = true\n   "
+    assert not {" create", " create_before"} & allowed_after(constraint, tokenizer, cycle)
+    assert " prevent" in allowed_after(constraint, tokenizer, cycle)
+
+
 def test_a_key_is_not_spelled_again_in_pieces_that_only_it_continues(constraint, tokenizer):
     rule = ('```hcl main.tf\nresource "aws_cloudwatch_event_rule" "r" {\n'
             '  schedule_expression = "rate(1 hour)"\n ')

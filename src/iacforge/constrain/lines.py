@@ -14,6 +14,8 @@ at a body's level (the file's, a block's, an object's):
 
 And anywhere in code, as IaC-Eval's references never need more: no third blank line in a row,
 and no more than 32 blanks to indent a line (a model can otherwise write blank lines for ever).
+Anywhere at all, no carriage return: HCL parsers refuse one outside a CRLF line end, and a
+reply has no need of CRLF.
 
 Like the other guards it gives way where it would leave nothing the grammar allows.
 """
@@ -49,27 +51,28 @@ class Lines:
         self._stray = np.array([bool(s := t.lstrip(" \t\r\n")) and s[0] not in _LINE_START
                                 for t in texts], dtype=bool)
         self._not_comment = np.array([not t.startswith(("/", "*")) for t in texts], dtype=bool)
+        self._return = np.array(["\r" in t for t in texts], dtype=bool)
         self._newline = np.array(["\n" in t[:len(t) - len(t.lstrip())] for t in texts],
                                  dtype=bool)
 
-    def forbidden(self, lexer: Lexer) -> np.ndarray | None:
-        """The token ids (bool mask) that would break a line HCL needs whole, or None."""
+    def forbidden(self, lexer: Lexer) -> np.ndarray:
+        """The token ids (bool mask) that would break a line HCL needs whole."""
         line = lexer.line
         stripped = line.strip()
-        blank = None
+        mask = self._return
         if lexer.at_line_start:
             if lexer.blank_lines >= BLANK_LINES:
-                blank = self._newline
+                mask = mask | self._newline
             if len(line) >= INDENT:
-                blank = self._blank if blank is None else blank | self._blank
+                mask = mask | self._blank
         if not lexer.in_body:
-            return blank
+            return mask
         if not stripped:
-            return self._stray if blank is None else self._stray | blank
+            return mask | self._stray
         if stripped == "/":
-            return self._not_comment
+            return mask | self._not_comment
         if _HEADER.match(line):
+            mask = mask | self._ending
             if len(line) - len(line.rstrip(" \t")) >= BLANKS:
-                return self._ending | self._blank
-            return self._ending
-        return None
+                mask = mask | self._blank
+        return mask

@@ -36,6 +36,10 @@ COMMENTS = 12
 _COMMENT = re.compile(r"^\s*(#|//|/\*|/$)")
 _META = frozenset({"count", "for_each", "depends_on", "provider", "lifecycle"})
 _EITHER = {"count": "for_each", "for_each": "count"}
+#: The body of a resource's `lifecycle` block (Terraform's, not the provider's schema).
+_LIFECYCLE = {"attributes": {key: {} for key in ("create_before_destroy", "prevent_destroy",
+                                                 "ignore_changes", "replace_triggered_by")},
+              "block_types": {key: {} for key in ("precondition", "postcondition")}}
 
 
 class Repetition:
@@ -76,6 +80,8 @@ class Repetition:
         if body is None:
             return None
         (kind, type_, _), path = body
+        if path[:1] == ("lifecycle",):
+            return (_LIFECYCLE, False) if len(path) == 1 else None
         block = self._blocks.get((kind, type_))
         for name in path:
             nested = (block or {}).get("block_types", {}).get(name)
