@@ -268,3 +268,35 @@ def test_the_verify_command_caches_unless_told_not_to(tmp_path, monkeypatch, cap
     with sqlite3.connect(tmp_path / "verdicts.sqlite3") as conn:
         [(text,)] = conn.execute("SELECT certificate FROM verdicts").fetchall()
     assert json.loads(text)["content_hash"] == stored["content_hash"]
+
+
+_OPENER = """
+import json, pathlib, sys, time
+from iacforge.certificate import Certificate
+from iacforge.verify.cache import VerdictCache
+store, go = VerdictCache(sys.argv[1]), pathlib.Path(sys.argv[2])
+pathlib.Path(sys.argv[3]).touch()
+while not go.exists():
+    time.sleep(0.001)
+store.put(sys.argv[3], Certificate.from_dict(json.loads(sys.argv[4])))
+print("broken" if store._broken else "ok")
+"""
+
+
+def test_processes_opening_a_new_cache_at_once_all_keep_it(tmp_path):
+    """A new database switched to WAL by several processes at once answers "locked" to all but
+    one, at once; each must wait for it rather than verify without its cache."""
+    for trial in range(10):
+        path, go = tmp_path / f"{trial}.sqlite3", tmp_path / f"go{trial}"
+        ready = [tmp_path / f"{trial}-{i}" for i in range(6)]
+        cert = json.dumps(certificate(f"t{trial}").to_dict())
+        openers = [subprocess.Popen([sys.executable, "-c", _OPENER, str(path), str(go), str(r),
+                                     cert], stdout=subprocess.PIPE, text=True) for r in ready]
+        deadline = time.monotonic() + 60
+        while not all(r.exists() for r in ready):
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
+        go.touch()
+        assert [o.communicate(timeout=60)[0].strip() for o in openers] == ["ok"] * 6
+        store = VerdictCache(path)
+        assert all(store.get(str(r)) is not None for r in ready)

@@ -32,6 +32,7 @@ import os
 import shutil
 import sqlite3
 import threading
+import time
 import warnings
 from dataclasses import dataclass, replace
 from importlib import metadata
@@ -143,20 +144,40 @@ class VerdictCache:
         if self._broken:
             return None
         if self._conn is None or self._pid != os.getpid():
-            try:
-                self.path.parent.mkdir(parents=True, exist_ok=True)
-                conn = sqlite3.connect(self.path, timeout=_BUSY_MS / 1000, isolation_level=None,
-                                       check_same_thread=False)
-                conn.execute(f"PRAGMA busy_timeout = {_BUSY_MS}")
-                conn.execute("PRAGMA journal_mode = WAL")
-                conn.execute("PRAGMA synchronous = NORMAL")
-                conn.execute(_CREATE)
-            except (sqlite3.Error, OSError) as exc:  # not a database, read-only, ...
-                self._broken = True
-                self._warn(exc)
-                return None
+            deadline = time.monotonic() + _BUSY_MS / 1000
+            while True:
+                try:
+                    conn = self._open()
+                    break
+                except sqlite3.OperationalError as exc:
+                    # Switching a new database to WAL answers "locked" at once, without the busy
+                    # handler, when another process does it too: wait for it like a busy lock.
+                    if "locked" in str(exc) and time.monotonic() < deadline:
+                        time.sleep(0.02)
+                        continue
+                    self._broken = True
+                    self._warn(exc)
+                    return None
+                except (sqlite3.Error, OSError) as exc:  # not a database, read-only, ...
+                    self._broken = True
+                    self._warn(exc)
+                    return None
             self._conn, self._pid = conn, os.getpid()
         return self._conn
+
+    def _open(self) -> sqlite3.Connection:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(self.path, timeout=_BUSY_MS / 1000, isolation_level=None,
+                               check_same_thread=False)
+        try:
+            conn.execute(f"PRAGMA busy_timeout = {_BUSY_MS}")
+            conn.execute("PRAGMA journal_mode = WAL")
+            conn.execute("PRAGMA synchronous = NORMAL")
+            conn.execute(_CREATE)
+        except BaseException:
+            conn.close()
+            raise
+        return conn
 
     def _warn(self, exc: Exception) -> None:
         if not self._warned:
