@@ -63,6 +63,7 @@ class LlamaCppBackend:
         if not address.startswith("http://127.0.0.1:"):
             self.close()
             raise SetupError(f"the llama.cpp server listens on {address}, not on 127.0.0.1")
+        _wait_until_serving(address, timeout)
         self.client = OpenAIBackend(address + "/v1", path.stem, timeout=timeout,
                                     concurrency=params.n_parallel, server="llama.cpp")
         self.name = f"llama.cpp:{path}"
@@ -98,6 +99,27 @@ class LlamaCppBackend:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _wait_until_serving(address: str, timeout: float) -> None:
+    """Return once the server answers `/health`: freeing a server whose HTTP loop has not
+    started yet can hang for ever in its destructor (seen once in the suite)."""
+    import time
+    import urllib.error
+    import urllib.request
+
+    direct = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # loopback, no proxy
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with direct.open(address + "/health", timeout=5) as reply:
+                if reply.status == 200:
+                    return
+        except (urllib.error.URLError, OSError):
+            pass
+        if time.monotonic() > deadline:
+            raise SetupError(f"the llama.cpp server at {address} did not start in {timeout:.0f} s")
+        time.sleep(0.05)
 
 
 def local_backend(adapter: str | Path | None, *, slots: int = 4,
