@@ -179,6 +179,24 @@ def test_a_name_is_at_most_64_characters(constraint, grammar, mode):
     assert constraint.accepts(reply(head + "a" * 65 + "\n}\n"), chosen) is not None
 
 
+@pytest.mark.parametrize(("line", "ok"), [
+    ("provider = aws.west", True), ("provider = aws", True),
+    ("depends_on = [aws_sqs_queue.dlq, module.m, data.aws_region.r]", True),
+    ("depends_on = []", True),
+    ("lifecycle {\n    ignore_changes = [tags, tags[\"Name\"]]\n  }", True),
+    ("lifecycle {\n    ignore_changes = all\n    prevent_destroy = true\n  }", True),
+    ("lifecycle {\n    replace_triggered_by = [aws_sqs_queue.dlq.id]\n  }", True),
+    # each written by the 41-family adapter under the schema grammar before it said so
+    ("provider = jsonencode", False), ("provider = aws_sqs_queue.dlq", False),
+    ("depends_on = true", False), ('depends_on = ["aws_sqs_queue.dlq"]', False),
+    ("lifecycle {\n    create_before_destroy = 30\n  }", False),
+    ("lifecycle {\n    replace_triggered_by = 30\n  }", False),
+])
+def test_meta_arguments_take_only_their_shape(constraint, grammar, line, ok):
+    text = reply(f'resource "aws_sqs_queue" "q" {{\n  name = "q"\n  {line}\n}}\n')
+    assert (constraint.accepts(text, grammar) is None) == ok
+
+
 def test_per_request_grammar_holds_the_types_the_prompt_names(schema):
     grammar = grammar_for("schema", "A DynamoDB table; see aws_kms_key for the key.")
     assert '"\\"aws_dynamodb_table\\""' in grammar and '"\\"aws_kms_key\\""' in grammar

@@ -42,6 +42,20 @@ def test_a_lifecycle_key_is_not_set_twice(constraint, tokenizer):
     assert " prevent" in allowed_after(constraint, tokenizer, cycle)
 
 
+def test_a_block_that_may_appear_once_is_not_opened_again(constraint, tokenizer):
+    """The 41-family adapter wrote `lifecycle { … }` until its budget ran out."""
+    cycle = HEAD + "  lifecycle {\n    prevent_destroy = true\n  }\n "
+    ended = allowed_after(constraint, tokenizer, cycle + " lifecycle")
+    assert "_" in ended and not {" ", " {", "{"} & ended  # `lifecycle_rule` is still free
+    assert " {" in allowed_after(constraint, tokenizer, HEAD + "  lifecycle")
+    versioning = ('```hcl main.tf\nresource "aws_s3_bucket_versioning" "v" {\n  bucket = "b"\n'
+                  '  versioning_configuration {\n    status = "Enabled"\n  }\n ')
+    assert " versioning" not in allowed_after(constraint, tokenizer, versioning)  # max_items 1
+    rules = ('```hcl main.tf\nresource "aws_s3_bucket_lifecycle_configuration" "l" {\n'
+             '  bucket = "b"\n  rule {\n    id = "a"\n    status = "Enabled"\n  }\n ')
+    assert " rule" in allowed_after(constraint, tokenizer, rules)  # a list of rules
+
+
 def test_a_key_is_not_spelled_again_in_pieces_that_only_it_continues(constraint, tokenizer):
     rule = ('```hcl main.tf\nresource "aws_cloudwatch_event_rule" "r" {\n'
             '  schedule_expression = "rate(1 hour)"\n ')
@@ -76,13 +90,15 @@ def test_a_run_of_comment_lines_ends_at_three(constraint, tokenizer):
 def test_the_lexer_knows_the_keys_of_each_open_body_and_the_comment_run():
     lexer = Lexer()
     lexer.feed('resource "aws_a" "x" {\n  a = 1\n  b = { c = 2 }\n  d {\n    e = "=" \n    ')
-    assert lexer.naming() == ("", {"e"}) and lexer.body() == (("resource", "aws_a", "x"), ("d",))
+    assert lexer.naming() == ("", {"e"}, set())
+    assert lexer.body() == (("resource", "aws_a", "x"), ("d",))
     lexer.feed('f = {\n')
     assert lexer.body() is None  # an object's keys are no block's
     lexer.feed("}\n}\n  # note\n  // note\n  /* note */\n  ")
-    assert lexer.naming() == ("", {"a", "b"}) and lexer.comment_lines == 3 and lexer.at_line_start
+    assert lexer.naming() == ("", {"a", "b"}, {"d"})
+    assert lexer.comment_lines == 3 and lexer.at_line_start
     lexer.feed('f = "y"\n}\ndata "aws_a" "z" {\n}\nresource "aws_a" "')
-    assert lexer.naming() == ("", {"x"}) and lexer.comment_lines == 0
+    assert lexer.naming() == ("", {"x"}, set()) and lexer.comment_lines == 0
 
 
 def test_comments_stop_at_twelve_in_all(constraint, tokenizer):

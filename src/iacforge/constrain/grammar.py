@@ -28,13 +28,10 @@ MAX_REQUIRED = 3
 HEREDOC_MARKERS = ("EOF", "EOT", "POLICY", "EOP", "JSON", "DOC", "END", "EOL", "CONFIG",
                    "USERDATA", "SCRIPT", "TEMPLATE", "TEXT", "YAML", "DATA", "EOS", "EOH")
 
-_META = {
-    "resource": '"count" "=" v_number | "for_each" "=" expr | "depends_on" "=" expr'
-                ' | "provider" "=" IDENT ("." IDENT)? | lifecycle',
-    "data": '"count" "=" v_number | "for_each" "=" expr | "depends_on" "=" expr'
-            ' | "provider" "=" IDENT ("." IDENT)? | lifecycle',
-}
-
+#: A resource's or data source's meta-arguments: its provider is `aws` (the schema's one
+#: provider) or one of its aliases; `depends_on` is a list of static addresses.
+_META = ('"count" "=" v_number | "for_each" "=" expr | "depends_on" "=" addresses'
+         ' | "provider" "=" "aws" ("." IDENT)? | lifecycle')
 
 
 @functools.cache
@@ -60,7 +57,7 @@ def schema_grammar(schema: dict[str, Any], types: Iterable[str] | None = None) -
         for type_, entry in sorted(schema[kind].items()):
             if wanted is not None and type_ not in wanted:
                 continue
-            body = builder.body(entry["block"], meta=_META[keyword])
+            body = builder.body(entry["block"], meta=_META)
             rule = f"{keyword[0]}_{type_}"
             builder.rules[rule] = f'{json.dumps(json.dumps(type_))} LABEL "{{" {body} "}}"'
             alternatives.append(rule)

@@ -44,6 +44,7 @@ class Lexer:
         self._mode = "code"           # code, string, line-comment, block-comment, heredoc
         self._stack: list[str] = []   # open brackets in code; "$" for a template's `${`
         self._keys: list[set[str]] = []  # the keys set in each open bracket (bodies: `{`)
+        self._opened: list[set[str]] = []  # the blocks opened in each open bracket
         self._blocks: list[str | None] = []  # each open bracket's block type ("": the
         #                                      declaration's own body; None: no block)
         self._outer: list[str] = []   # the mode a template returns to
@@ -71,16 +72,17 @@ class Lexer:
         """Whether the text ends in code with nothing but blanks since the last newline."""
         return self._mode == "code" and not self._line.strip()
 
-    def naming(self) -> tuple[str, set[str]] | None:
-        """The name being written and the names it may not become, where a name written twice
-        is an error: an attribute key in a body (`{`) that has set it, or the name label of a
-        `resource`/`data` block of a type that has a block of that name. None elsewhere."""
+    def naming(self) -> tuple[str, set[str], set[str]] | None:
+        """The name being written, the names it may not become (where a name written twice is
+        an error: an attribute key in a body (`{`) that has set it, or the name label of a
+        `resource`/`data` block of a type that has a block of that name) and the blocks the
+        body has opened (which may or may not repeat). None elsewhere."""
         if self._mode == "code" and self.tail is not None and self._stack \
                 and self._stack[-1] == "{" and self._line.strip() == self.tail:
-            return self.tail, self._keys[-1]
+            return self.tail, self._keys[-1], self._opened[-1]
         if self._mode == "string" and not self._stack and (label := _LABEL.match(self._line)):
             kind, type_, name = label.groups()
-            return name, {n for k, t, n in self.declared if (k, t) == (kind, type_)}
+            return name, {n for k, t, n in self.declared if (k, t) == (kind, type_)}, set()
         return None
 
     def body(self) -> tuple[tuple[str, str, str], tuple[str, ...]] | None:
@@ -150,6 +152,8 @@ class Lexer:
                 block = ""
             elif ch == "{" and (header := _BLOCK.match(line)):
                 block = header.group(1)
+                if self._stack and self._stack[-1] == "{":
+                    self._opened[-1].add(block)
             self._push(ch, block)
         elif ch in ")]}":
             if self._stack and self._stack[-1] == "$" and ch == "}":
@@ -166,11 +170,13 @@ class Lexer:
     def _push(self, bracket: str, block: str | None) -> None:
         self._stack.append(bracket)
         self._keys.append(set())
+        self._opened.append(set())
         self._blocks.append(block)
 
     def _pop(self) -> None:
         self._stack.pop()
         self._keys.pop()
+        self._opened.pop()
         self._blocks.pop()
 
     def _enter_code(self, ch: str) -> None:

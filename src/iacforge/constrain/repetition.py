@@ -11,7 +11,8 @@ written so far (read by `lexer.Lexer`):
 - no comment begins after `COMMENT_RUN` comment lines in a row (blank lines do not end a run),
   nor after `COMMENTS` in all (IaC-Eval's references have at most 6);
 - a key already set in a body (`{ ... }`) is not written again in it, nor `for_each` where
-  `count` is set or the other way round (Terraform takes one of them);
+  `count` is set or the other way round (Terraform takes one of them), nor a block opened
+  before that may appear once (`lifecycle`, a nested block of at most one item);
 - a `resource`/`data` block does not take the name of an earlier block of its type.
 
 Each is a mask of tokens like the reference guard's, lifted where it would leave nothing the
@@ -65,12 +66,14 @@ class Repetition:
                 and lexer.at_line_start:
             mask = self._comments.copy()
         naming = lexer.naming()
-        if naming is not None and naming[1]:
-            word, taken = naming
-            taken = taken | {_EITHER[key] for key in taken & _EITHER.keys()}
+        if naming is not None and (naming[1] or naming[2]):
+            word, taken, opened = naming
             found = self._block(lexer)
-            names = self._completing(word, taken, None if found is None else _keys(*found))
-            mask = names if mask is None else mask | names
+            taken = taken | {_EITHER[key] for key in taken & _EITHER.keys()} | {
+                name for name in opened if found is not None and _once(name, *found)}
+            if taken:
+                names = self._completing(word, taken, None if found is None else _keys(*found))
+                mask = names if mask is None else mask | names
         return mask
 
     def _block(self, lexer: Lexer) -> tuple[dict[str, Any], bool] | None:
@@ -113,6 +116,15 @@ def _keys(block: dict[str, Any], top: bool) -> set[str]:
             if not attribute.get("computed") or attribute.get("optional")}
     keys |= set(block.get("block_types", {}))
     return keys | _META if top else keys
+
+
+def _once(name: str, block: dict[str, Any], top: bool) -> bool:
+    """Whether a body (`top`: a `resource`/`data` body) may hold at most one block `name`."""
+    if top and name == "lifecycle":
+        return True
+    nested = block.get("block_types", {}).get(name)
+    return nested is not None and (nested.get("max_items") == 1
+                                   or nested.get("nesting_mode") in ("single", "group"))
 
 
 def _walk(repeated: Node, live: Node | None, free: bool, vocab: Node, mask: np.ndarray) -> None:
