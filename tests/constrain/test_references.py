@@ -31,6 +31,19 @@ def test_a_reference_names_a_declared_block_and_an_attribute_of_its_type(constra
     assert "json" in data and "arn" not in data
 
 
+def test_a_provider_meta_argument_names_only_a_declared_alias(constraint, tokenizer):
+    """Held to `aws.<name>` by the grammar, the 41-family adapter made up the name."""
+    plain = allowed_after(constraint, tokenizer, HEAD + "  provider = aws")
+    assert "\n" in plain and "." not in plain
+    west = ('```hcl main.tf\nprovider "aws" {\n  alias  = "west"\n  region = "us-west-2"\n}\n\n'
+            'resource "aws_sqs_queue" "q" {\n  name     = "q"\n  provider = aws.')
+    assert "w" in allowed_after(constraint, tokenizer, west)
+    assert not {"e", "east"} & allowed_after(constraint, tokenizer, west)
+    lexer = Lexer()
+    lexer.feed(west)
+    assert lexer.aliases == {"west"}
+
+
 def test_text_that_is_no_expression_is_not_guarded(constraint, tokenizer):
     in_string = allowed_after(constraint, tokenizer, HEAD + '  policy = "aws_s')
     assert "3" in in_string  # a string may say anything

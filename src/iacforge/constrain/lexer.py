@@ -18,6 +18,7 @@ _LABEL = re.compile(r'^\s*(resource|data)\s+"([\w-]+)"\s+"([\w-]*)$')
 _KEY = re.compile(r"^\s*([A-Za-z_][\w-]*)\s*$")
 _BLOCK = re.compile(r'^\s*([A-Za-z_][\w-]*)(\s+"[^"]*")*\s*$')
 _HEREDOC = re.compile(r"<<-?([A-Za-z_][A-Za-z0-9_]*)$")
+_ALIAS = re.compile(r'^\s*alias\s*=\s*"([A-Za-z_][\w-]*)$')
 
 
 class Lexer:
@@ -26,6 +27,7 @@ class Lexer:
     Attributes:
         declared: `(keyword, type, name)` of every closed `resource`/`data` block, and the open
             one's in `current`.
+        aliases: the `alias` of every `provider` block.
         tail: the word characters (`[A-Za-z0-9_.-]`) at the end of code, None outside code.
         expression: whether `tail` starts where an expression may.
         comment_lines: comment lines written since the last code (blank lines do not count).
@@ -36,6 +38,7 @@ class Lexer:
     def __init__(self) -> None:
         self.declared: set[tuple[str, str, str]] = set()
         self.current: tuple[str, str, str] | None = None
+        self.aliases: set[str] = set()
         self.tail: str | None = ""
         self.expression = False
         self.comment_lines = 0
@@ -111,6 +114,8 @@ class Lexer:
                 self._push("$", None)
                 self._enter_code("${")
             elif mode == "string" and ch == '"' and not _escaped(line):
+                if self._blocks == ["provider"] and (alias := _ALIAS.match(line)):
+                    self.aliases.add(alias.group(1))
                 self._enter_code('"')
             elif mode == "heredoc" and ch == "\n" and line.strip() == self._marker:
                 self._enter_code("\n")

@@ -5,6 +5,7 @@ mode a reference `aws_x.y.attr` (or `data.aws_x.y.attr`) is checked here as it i
 type and name must be those of a block declared earlier in the reply (not the block it is
 written in: Terraform refuses a self-reference), and its attribute one the type's schema has
 (computed ones included: `arn`, `id`). Past the attribute (`.0.x`, `[0]`, `.*`) it is free.
+A block's `provider = aws.<alias>` may only name an alias a `provider "aws"` block declared.
 
 It reads the reply's text with a small lexer (strings, `${}` templates, heredocs, comments,
 brackets) and guards only a reference in an expression position: after `=`, an operator, `?`,
@@ -22,6 +23,7 @@ tuple, or follows an index (`aws_x.y[0].attr`), is not checked.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import numpy as np
@@ -30,6 +32,7 @@ from iacforge.constrain.lexer import Lexer
 from iacforge.constrain.vocab import Node, Vocabulary, add
 
 _STARTS = ("aws_", "data.aws_")
+_PROVIDER = re.compile(r"^\s*provider\s*=\s*(aws[\w.-]*)$")
 
 
 class References:
@@ -78,6 +81,9 @@ class References:
         tail = lexer.tail
         if tail is None or not lexer.expression:
             return None
+        if (provider := _PROVIDER.match(lexer.line)) and provider.group(1) == tail \
+                and lexer.body() is not None and lexer.body()[1] == ():
+            return self._provider(lexer)
         if tail.startswith(_STARTS):
             guarded = np.ones(self._vocab.size, dtype=bool)
         elif any(s.startswith(tail) for s in _STARTS):
@@ -94,6 +100,21 @@ class References:
         allowed = np.zeros(self._vocab.size, dtype=bool)
         self._walk(node, self._vocab.root, allowed)
         return guarded & ~allowed
+
+    def _provider(self, lexer: Lexer) -> np.ndarray | None:
+        """What `provider = aws…` may not go on with: an alias no provider block declared."""
+        root = Node()
+        add(root, "aws").complete = True
+        for alias in lexer.aliases:
+            add(root, f"aws.{alias}").complete = True
+        node: Any = root
+        for ch in lexer.tail or "":
+            node = node.get(ch)
+            if node is None:
+                return None
+        allowed = np.zeros(self._vocab.size, dtype=bool)
+        self._walk(node, self._vocab.root, allowed)
+        return ~allowed
 
     def _walk(self, ref: Node, vocab: Node, allowed: np.ndarray) -> None:
         allowed[vocab.partial] = True
