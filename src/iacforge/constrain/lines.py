@@ -10,6 +10,8 @@ at a body's level (the file's, a block's, an object's):
 
 - on a line that so far holds only a name and labels, no token may end the line or start a
   comment (`#`, `/`), and blanks stop after 16 (a model can otherwise write tabs for ever);
+- after a key's `=`, the value begins on that line: no token may end it or start a comment
+  (`prevent_destroy =  # 30 days`), and blanks stop after 16;
 - at the start of a line, no token may begin with anything a body's line cannot begin with.
 
 And anywhere in code, as IaC-Eval's references never need more: no third blank line in a row,
@@ -35,6 +37,7 @@ INDENT = 32
 _HEADER = re.compile(r'^\s*[A-Za-z_][\w-]*(\s+("[^"\n]*"|[A-Za-z_][\w-]*))*\s*$')
 _LINE_START = (frozenset(WORD) - frozenset(".-")) | frozenset('"}#(/`')
 _ENDING = re.compile(r"\n|#|/")
+_VALUE_DUE = re.compile(r"^\s*[A-Za-z_][\w-]*\s*=\s*$")
 
 
 class Lines:
@@ -50,6 +53,8 @@ class Lines:
         self._blank = np.array([bool(t) and not t.strip(" \t") for t in texts], dtype=bool)
         self._stray = np.array([bool(s := t.lstrip(" \t\r\n")) and s[0] not in _LINE_START
                                 for t in texts], dtype=bool)
+        self._breaking = np.array([t.lstrip(" \t").startswith(("\n", "\r", "#", "//", "/*"))
+                                   for t in texts], dtype=bool)
         self._not_comment = np.array([not t.startswith(("/", "*")) for t in texts], dtype=bool)
         self._return = np.array(["\r" in t for t in texts], dtype=bool)
         self._newline = np.array(["\n" in t[:len(t) - len(t.lstrip())] for t in texts],
@@ -71,8 +76,9 @@ class Lines:
             return mask | self._stray
         if stripped == "/":
             return mask | self._not_comment
-        if _HEADER.match(line):
-            mask = mask | self._ending
+        value_due = _VALUE_DUE.match(line) is not None
+        if value_due or _HEADER.match(line):
+            mask = mask | (self._breaking if value_due else self._ending)
             if len(line) - len(line.rstrip(" \t")) >= BLANKS:
                 mask = mask | self._blank
         return mask
