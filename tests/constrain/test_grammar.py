@@ -183,16 +183,21 @@ def test_a_name_is_at_most_64_characters(constraint, grammar, mode):
     ("provider = aws.west", True), ("provider = aws", True),
     ("depends_on = [aws_sqs_queue.dlq, module.m, data.aws_region.r]", True),
     ("depends_on = []", True),
+    ('tags = { Name = "q", "team" : var.team, (local.k) = 1 }', True),
+    ("tags = merge(local.tags, { Name = \"q\" })", True),
     ("lifecycle {\n    ignore_changes = [tags, tags[\"Name\"]]\n  }", True),
     ("lifecycle {\n    ignore_changes = all\n    prevent_destroy = true\n  }", True),
     ("lifecycle {\n    replace_triggered_by = [aws_sqs_queue.dlq.id]\n  }", True),
     # each written by the 41-family adapter under the schema grammar before it said so
     ("provider = jsonencode", False), ("provider = aws_sqs_queue.dlq", False),
-    ("depends_on = true", False), ('depends_on = ["aws_sqs_queue.dlq"]', False),
+    ("depends_on = true", False), ("depends_on = [aws_sqs_queue.dlq.arn]", False),
+    ('depends_on = ["aws_sqs_queue.dlq"]', False),
     ("lifecycle {\n    create_before_destroy = 30\n  }", False),
+    # a map of strings holds strings (`tags`)
+    ('tags = { events = { a = "b" } }', False), ('tags = { events = ["a"] }', False),
     ("lifecycle {\n    replace_triggered_by = 30\n  }", False),
 ])
-def test_meta_arguments_take_only_their_shape(constraint, grammar, line, ok):
+def test_meta_arguments_and_maps_of_scalars_take_only_their_shape(constraint, grammar, line, ok):
     text = reply(f'resource "aws_sqs_queue" "q" {{\n  name = "q"\n  {line}\n}}\n')
     assert (constraint.accepts(text, grammar) is None) == ok
 

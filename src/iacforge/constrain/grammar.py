@@ -29,8 +29,8 @@ HEREDOC_MARKERS = ("EOF", "EOT", "POLICY", "EOP", "JSON", "DOC", "END", "EOL", "
                    "USERDATA", "SCRIPT", "TEMPLATE", "TEXT", "YAML", "DATA", "EOS", "EOH")
 
 #: A resource's or data source's meta-arguments: its provider is `aws` (the schema's one
-#: provider) or one of its aliases; `depends_on` is a list of static addresses.
-_META = ('"count" "=" v_number | "for_each" "=" expr | "depends_on" "=" addresses'
+#: provider) or one of its aliases; `depends_on` is a list of whole objects.
+_META = ('"count" "=" v_number | "for_each" "=" expr | "depends_on" "=" objects'
          ' | "provider" "=" "aws" ("." IDENT)? | lifecycle')
 
 
@@ -183,6 +183,12 @@ class _Builder:
         if isinstance(kind, list) and kind[0] in ("list", "set", "tuple"):
             self.rules.setdefault("v_list", 'tuple | for_tuple | "null" | reference')
             return "v_list"
+        if isinstance(kind, list) and kind[0] == "map" and kind[1] in ("string", "number", "bool"):
+            name = f"v_map_{kind[1]}"  # `tags`: no object or list where a string belongs
+            item = f'(IDENT | STRING | "(" expr ")") ("=" | ":") v_{kind[1]}'
+            self.rules.setdefault(name, f'"{{" ({item} (","? {item})* ","?)? "}}" | for_object'
+                                        ' | "null" | reference')
+            return name
         if isinstance(kind, list) and kind[0] in ("map", "object"):
             return "v_map"
         return "expr"

@@ -9,9 +9,10 @@ a comment, `</*` to start a line), which the grammar took and no HCL parser does
 at a body's level (the file's, a block's, an object's):
 
 - on a line that so far holds only a name and labels, no token may end the line or start a
-  comment (`#`, `/`), and blanks stop after 16 (a model can otherwise write tabs for ever);
+  comment (`#`, `/`), and blanks stop after 64 (`terraform fmt` aligns `=` past the longest
+  name, at most 64 characters; a model can otherwise write tabs for ever);
 - after a key's `=`, the value begins on that line: no token may end it or start a comment
-  (`prevent_destroy =  # 30 days`), and blanks stop after 16;
+  (`prevent_destroy =  # 30 days`), and blanks stop after 64;
 - at the start of a line, no token may begin with anything a body's line cannot begin with.
 
 And anywhere in code, as IaC-Eval's references never need more: no third blank line in a row,
@@ -31,7 +32,7 @@ import numpy as np
 from iacforge.constrain.lexer import Lexer
 from iacforge.constrain.vocab import WORD, Vocabulary
 
-BLANKS = 16
+BLANKS = 64
 BLANK_LINES = 2
 INDENT = 32
 _HEADER = re.compile(r'^\s*[A-Za-z_][\w-]*(\s+("[^"\n]*"|[A-Za-z_][\w-]*))*\s*$')
