@@ -1,7 +1,8 @@
 """Constrained decoding: does the grammar accept valid references, and what does it buy?
 
 `accept`: every task reference that passes `validate`, written in the reply form the prompts ask
-for, checked against the `schema` grammar built for its own prompt and the `syntax` grammar;
+for, checked against the `schema` grammar built for its own prompt and the `syntax` grammar,
+then (`guards`) fed token by token through the real `schema` processor with every guard;
 prints accepted / total and every reject with its reason (target: 100 %).
 
 `distortion`: how far each way of keeping the grammar moves the text from what the model would
@@ -23,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import time
+from typing import Any
 
 from iacforge.constrain.grammar import grammar_for
 from iacforge.constrain.processor import Constraint
@@ -46,7 +48,8 @@ def accept(paths: list[str], limit: int | None) -> None:
 
     from iacforge.llm.embedded import embedded_model
 
-    constraint = Constraint(AutoTokenizer.from_pretrained(str(embedded_model())))
+    tokenizer = AutoTokenizer.from_pretrained(str(embedded_model()))
+    constraint = Constraint(tokenizer)
     verifier = Verifier(stages=["parse", "validate"])
     tasks = [t for p in paths for t in load_tasks(p) if t.reference][:limit]
     certs = verify_all([Request(t.prompt).candidate(reply_form(t.reference), t.id)
@@ -63,6 +66,27 @@ def accept(paths: list[str], limit: int | None) -> None:
         print(f"{mode}: accepted {len(valid) - len(rejects)}/{len(valid)}")
         for task_id, why in rejects:
             print(f"  reject {task_id}: {why}")
+    rejects = [(t.id, why) for t in valid if (why := _guarded(constraint, tokenizer, t))]
+    print(f"guards: accepted {len(valid) - len(rejects)}/{len(valid)}")
+    for task_id, why in rejects:
+        print(f"  reject {task_id}: {why}")
+
+
+def _guarded(constraint: Constraint, tokenizer: Any, task: Any) -> str | None:
+    """None when the `schema` processor (grammar and guards) lets the reference through token
+    by token, else the text before the first token it masks."""
+    import torch
+
+    grammar = grammar_for("schema", task.prompt + "\n" + "\n".join(task.files.values()))
+    processor = constraint.processor([grammar], references=True)
+    ids = torch.tensor([[0]])
+    scores = processor(ids, torch.zeros(1, len(tokenizer)))
+    for token in tokenizer(reply_form(task.reference), add_special_tokens=False)["input_ids"]:
+        if not torch.isfinite(scores[0, token]):
+            return repr(tokenizer.decode(ids[0, -20:].tolist()) + "|" + tokenizer.decode([token]))
+        ids = torch.cat([ids, torch.tensor([[token]])], dim=1)
+        scores = processor(ids, torch.zeros(1, len(tokenizer)))
+    return None
 
 
 def compare(path: str, count: int, model: str, max_new_tokens: int, modes: list[str]) -> None:
