@@ -24,11 +24,11 @@ from __future__ import annotations
 
 import argparse
 import time
-from typing import Any
 
-from iacforge.constrain.grammar import grammar_for
+from iacforge.constrain.grammar import Mode, grammar_for
 from iacforge.constrain.processor import Constraint
 from iacforge.data.loaders import load_tasks
+from iacforge.data.task import Task
 from iacforge.generate import Request
 from iacforge.llm import Sampling, load_backend
 from iacforge.verify.intent_policy import IntentPolicy
@@ -48,45 +48,25 @@ def accept(paths: list[str], limit: int | None) -> None:
 
     from iacforge.llm.embedded import embedded_model
 
-    tokenizer = AutoTokenizer.from_pretrained(str(embedded_model()))
-    constraint = Constraint(tokenizer)
+    constraint = Constraint(AutoTokenizer.from_pretrained(str(embedded_model())))
     verifier = Verifier(stages=["parse", "validate"])
     tasks = [t for p in paths for t in load_tasks(p) if t.reference][:limit]
     certs = verify_all([Request(t.prompt).candidate(reply_form(t.reference), t.id)
                         for t in tasks], verifier=verifier)
     valid = [t for t, c in zip(tasks, certs, strict=True) if c.passed]
     print(f"{len(valid)} of {len(tasks)} references validate")
-    for mode in ("syntax", "schema"):
-        rejects = []
-        for task in valid:
-            grammar = grammar_for(mode, task.prompt + "\n" + "\n".join(task.files.values()))
-            why = constraint.accepts(reply_form(task.reference), grammar)
-            if why:
-                rejects.append((task.id, why))
-        print(f"{mode}: accepted {len(valid) - len(rejects)}/{len(valid)}")
+    for name, mode in (("syntax", "syntax"), ("schema", "schema"), ("guards", "schema")):
+        check = constraint.guarded if name == "guards" else constraint.accepts
+        rejects = [(task.id, why) for task in valid
+                   if (why := check(reply_form(task.reference), _grammar(mode, task)))]
+        print(f"{name}: accepted {len(valid) - len(rejects)}/{len(valid)}")
         for task_id, why in rejects:
             print(f"  reject {task_id}: {why}")
-    rejects = [(t.id, why) for t in valid if (why := _guarded(constraint, tokenizer, t))]
-    print(f"guards: accepted {len(valid) - len(rejects)}/{len(valid)}")
-    for task_id, why in rejects:
-        print(f"  reject {task_id}: {why}")
 
 
-def _guarded(constraint: Constraint, tokenizer: Any, task: Any) -> str | None:
-    """None when the `schema` processor (grammar and guards) lets the reference through token
-    by token, else the text before the first token it masks."""
-    import torch
-
-    grammar = grammar_for("schema", task.prompt + "\n" + "\n".join(task.files.values()))
-    processor = constraint.processor([grammar], references=True)
-    ids = torch.tensor([[0]])
-    scores = processor(ids, torch.zeros(1, len(tokenizer)))
-    for token in tokenizer(reply_form(task.reference), add_special_tokens=False)["input_ids"]:
-        if not torch.isfinite(scores[0, token]):
-            return repr(tokenizer.decode(ids[0, -20:].tolist()) + "|" + tokenizer.decode([token]))
-        ids = torch.cat([ids, torch.tensor([[token]])], dim=1)
-        scores = processor(ids, torch.zeros(1, len(tokenizer)))
-    return None
+def _grammar(mode: Mode, task: Task) -> str | None:
+    """The grammar of `mode` for a task's request (its prompt and the files it starts from)."""
+    return grammar_for(mode, task.prompt + "\n" + "\n".join(task.files.values()))
 
 
 def compare(path: str, count: int, model: str, max_new_tokens: int, modes: list[str]) -> None:

@@ -97,6 +97,22 @@ class Constraint:
             return None
         return "the text ends before the grammar does"
 
+    def guarded(self, text: str, grammar: str) -> str | None:
+        """None when the `schema` processor (`grammar` and every guard) lets `text` through
+        token by token, as the model would write it, else the text before the token it masks."""
+        import torch
+
+        processor = self.processor([grammar], references=True)
+        ids = torch.tensor([[0]])
+        scores = processor(ids, torch.zeros(1, self.vocabulary.size))
+        for token in self.tokenizer.tokenize_str(text):
+            if not torch.isfinite(scores[0, token]):
+                before = "".join(self.vocabulary.text(t) for t in ids[0, -20:].tolist()[1:])
+                return repr(f"{before}|{self.vocabulary.text(token)}")
+            ids = torch.cat([ids, torch.tensor([[token]])], dim=1)
+            scores = processor(ids, torch.zeros(1, self.vocabulary.size))
+        return None
+
     def processor(self, grammars: list[str | None], references: bool = False,
                   explored: list[Explored | None] | None = None,
                   eos_token_id: int | None = None) -> GrammarLogitsProcessor:

@@ -82,7 +82,7 @@ class References:
         if tail is None or not lexer.expression:
             return None
         if (provider := _PROVIDER.match(lexer.line)) and provider.group(1) == tail \
-                and lexer.body() is not None and lexer.body()[1] == ():
+                and (body := lexer.body()) is not None and body[1] == ():
             return self._provider(lexer)
         if tail.startswith(_STARTS):
             guarded = np.ones(self._vocab.size, dtype=bool)

@@ -74,7 +74,7 @@ SERVICE_WORDS: dict[str, tuple[str, ...]] = {
     "transit": ("ec2_transit_gateway", "ec2_transit_gateway_"),
     "endpoint": ("vpc_endpoint", "vpc_endpoint_"), "waf": ("wafv2_",), "user-pool": ("cognito_",),
     "pool": ("cognito_",), "crawler": ("glue_",), "catalog": ("glue_",),
-    "workgroup": ("athena_",), "warehouse": ("redshift_",), "efs": ("efs_",),
+    "workgroup": ("athena_",), "warehouse": ("redshift_",),
 }
 #: Types almost any configuration may use.
 ALWAYS = ("iam_role", "iam_policy", "iam_role_policy", "iam_role_policy_attachment",
