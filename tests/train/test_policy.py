@@ -32,3 +32,19 @@ def test_a_missing_model_path_is_a_setup_error(tmp_path):
 
 def test_rank_zero_means_full_fine_tuning():
     assert LoraSettings(rank=0).peft_config() is None  # the trainers then get no peft config
+
+
+def test_a_kept_adapter_s_run_records_the_adapter_s_shape_not_the_unused_setting():
+    from iacforge.llm.tuned import tuned_adapter
+    from iacforge.train.sft import SFTRun
+
+    shipped = LoraSettings.of_adapter(tuned_adapter())
+    assert shipped != LoraSettings()  # the shipped adapter is rank 16, the setting 8
+    assert SFTRun(tasks="t", out="o", adapter=tuned_adapter()).to_json()["lora"]["rank"] == \
+        shipped.rank
+    assert SFTRun(tasks="t", out="o").to_json()["lora"]["rank"] == LoraSettings().rank
+
+
+def test_an_adapter_without_a_config_is_a_setup_error(tmp_path):
+    with pytest.raises(SetupError, match="LoRA shape"):
+        LoraSettings.of_adapter(tmp_path)

@@ -9,6 +9,7 @@ after SFT keep training the SFT adapter and the result still applies to the base
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -36,6 +37,19 @@ class LoraSettings:
 
         return LoraConfig(r=self.rank, lora_alpha=self.alpha, lora_dropout=self.dropout,
                           target_modules=list(LORA_TARGETS), task_type="CAUSAL_LM")
+
+    @classmethod
+    def of_adapter(cls, adapter: str | Path) -> LoraSettings:
+        """The shape of a saved LoRA adapter (its `adapter_config.json`): what a run that keeps
+        training it trains, whatever its own `lora` says."""
+        path = Path(adapter).expanduser() / "adapter_config.json"
+        try:
+            config = json.loads(path.read_text())
+            return cls(rank=int(config["r"]), alpha=int(config["lora_alpha"]),
+                       dropout=float(config.get("lora_dropout", 0.0)))
+        except (OSError, ValueError, KeyError, TypeError) as err:
+            raise SetupError(f"adapter {adapter}: cannot read its LoRA shape from {path} "
+                             f"({err})") from None
 
 
 def model_path(spec: str | None) -> Path:

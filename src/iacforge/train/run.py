@@ -49,8 +49,12 @@ class TrainRun:
         return {"bf16": self.bf16, "use_cpu": not torch.cuda.is_available()}
 
     def to_json(self) -> dict[str, Any]:
-        """The run as JSON values (paths as strings), for `train_summary.json`."""
-        return json.loads(json.dumps(asdict(self), default=str))
+        """The run as JSON values (paths as strings), for `train_summary.json`; with an
+        `adapter`, `lora` is that adapter's shape (the one trained), not the unused setting."""
+        run = asdict(self)
+        if self.adapter is not None:
+            run["lora"] = asdict(LoraSettings.of_adapter(self.adapter))
+        return json.loads(json.dumps(run, default=str))
 
 
 @dataclass(frozen=True, kw_only=True)
