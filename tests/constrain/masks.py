@@ -8,11 +8,13 @@ from iacforge.constrain.grammar import grammar_for
 
 
 def allowed_after(constraint, tokenizer, prefix: str, mode: str = "schema", *, prompt: str,
-                  references: bool | None = None) -> set[str]:
+                  references: bool | None = None, max_new_tokens: int | None = None) -> set[str]:
     """The decoded tokens left possible after `prefix` (fed one token a call) under the grammar
-    of `prompt` in `mode`, with the reference guard in `schema` mode unless `references`."""
+    of `prompt` in `mode`, with the reference guard in `schema` mode unless `references`, and
+    the budget guard of a `max_new_tokens` reply when given."""
     guarded = mode == "schema" if references is None else references
-    processor = constraint.processor([grammar_for(mode, prompt)], references=guarded)
+    processor = constraint.processor([grammar_for(mode, prompt)], references=guarded,
+                                     max_new_tokens=max_new_tokens)
     ids = torch.tensor([[0]])
     processor(ids, torch.zeros(1, len(tokenizer)))
     for token in tokenizer(prefix, add_special_tokens=False)["input_ids"]:

@@ -33,6 +33,7 @@ class Lexer:
         comment_lines: comment lines written since the last code (blank lines do not count).
         comments: comment lines written in all.
         blank_lines: blank lines written since the last code or comment.
+        tokens: the pieces fed (the tokens sampled, for the processor).
     """
 
     def __init__(self) -> None:
@@ -44,6 +45,7 @@ class Lexer:
         self.comment_lines = 0
         self.comments = 0
         self.blank_lines = 0
+        self.tokens = 0
         self._mode = "code"           # code, string, line-comment, block-comment, heredoc
         self._stack: list[str] = []   # open brackets in code; "$" for a template's `${`
         self._keys: list[set[str]] = []  # the keys set in each open bracket (bodies: `{`)
@@ -56,8 +58,14 @@ class Lexer:
         self._before = "\n"           # the last non-space character of code before the tail
 
     def feed(self, text: str) -> None:
+        self.tokens += 1
         for ch in text:
             self._char(ch)
+
+    @property
+    def mode(self) -> str:
+        """Where the text ends: code, string, line-comment, block-comment or heredoc."""
+        return self._mode
 
     @property
     def line(self) -> str:

@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from iacforge.constrain.budget import Budget
 from iacforge.constrain.lexer import Lexer
 from iacforge.constrain.lines import Lines
 from iacforge.constrain.references import References
@@ -113,11 +114,18 @@ class Constraint:
             scores = processor(ids, torch.zeros(1, self.vocabulary.size))
         return None
 
+    @functools.lru_cache(maxsize=8)  # noqa: B019 (one Constraint per loaded model)
+    def budget(self, max_new_tokens: int) -> Budget:
+        """The budget guard for replies of `max_new_tokens` tokens."""
+        return Budget(self.vocabulary, max_new_tokens)
+
     def processor(self, grammars: list[str | None], references: bool = False,
                   explored: list[Explored | None] | None = None,
-                  eos_token_id: int | None = None) -> GrammarLogitsProcessor:
+                  eos_token_id: int | None = None,
+                  max_new_tokens: int | None = None) -> GrammarLogitsProcessor:
         """A processor for one batch, a grammar (or None: unconstrained) for each row, with the
-        line and repetition guards (`constrain.lines`, `constrain.repetition`).
+        line and repetition guards (`constrain.lines`, `constrain.repetition`) and, given the
+        reply budget `max_new_tokens`, the budget guard (`constrain.budget`).
 
         Args:
             references: also guard references (`schema` mode): only declared blocks and
@@ -127,7 +135,8 @@ class Constraint:
                 `eos_token_id`) at its first token the grammar rejects.
         """
         guards = [self.lines, *([self.schema_repetition, self.references] if references
-                                else [self.repetition])]
+                                else [self.repetition]),
+                  *([self.budget(max_new_tokens)] if max_new_tokens else [])]
         return GrammarLogitsProcessor(
             [None if g is None else self.matcher(g) for g in grammars], self.vocabulary, guards,
             explored, eos_token_id)
@@ -246,7 +255,8 @@ def generate_options(constraint: Constraint | None, grammars: list[str | None], 
     from transformers import TemperatureLogitsWarper, TopPLogitsWarper
 
     grammar = constraint.processor(grammars, references=sampling.constrain in (None, "schema"),
-                                   explored=explored, eos_token_id=eos_token_id)
+                                   explored=explored, eos_token_id=eos_token_id,
+                                   max_new_tokens=sampling.max_new_tokens)
     processors: list[Any] = [grammar]
     if not sampling.greedy:
         options.update(temperature=1.0, top_p=1.0, top_k=0)
