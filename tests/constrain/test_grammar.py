@@ -121,6 +121,9 @@ def test_several_named_files_are_one_reply(constraint, grammar):
      'resource "aws_sqs_queue" "q" {\n  delay_seconds = 60\n}\n'),
     ("computed-only argument", 'resource "aws_sqs_queue" "q" {\n  arn = "x"\n}\n',
      'resource "aws_sqs_queue" "q" {\n  name = "x"\n}\n'),
+    # the schema lists `id` as optional; validate refuses it (the adapter set it, 2 of 60)
+    ("the id terraform sets", 'resource "aws_sqs_queue" "q" {\n  id = "x"\n}\n',
+     'resource "aws_sqs_queue" "q" {\n  name = "x"\n}\n'),
     ("block for an argument",
      'resource "aws_sqs_queue" "q" {\n  content_based_deduplication {\n  }\n}\n',
      'resource "aws_sqs_queue" "q" {\n  content_based_deduplication = true\n}\n'),

@@ -57,7 +57,7 @@ def schema_grammar(schema: dict[str, Any], types: Iterable[str] | None = None) -
         for type_, entry in sorted(schema[kind].items()):
             if wanted is not None and type_ not in wanted:
                 continue
-            body = builder.body(entry["block"], meta=_META)
+            body = builder.body(_settable(keyword, entry["block"]), meta=_META)
             rule = f"{keyword[0]}_{type_}"
             builder.rules[rule] = f'{json.dumps(json.dumps(type_))} LABEL "{{" {body} "}}"'
             alternatives.append(rule)
@@ -85,6 +85,16 @@ def grammar_for(mode: Mode, prompt: str = "") -> str | None:
 def prompt_grammar(prompt: list[dict[str, str]], mode: Mode) -> str | None:
     """The grammar of a reply to a chat prompt (its user and assistant turns pick the types)."""
     return grammar_for(mode, "\n".join(m["content"] for m in prompt if m["role"] != "system"))
+
+
+def _settable(keyword: str, block: dict[str, Any]) -> dict[str, Any]:
+    """A resource's block without `id`: the schema lists it as optional on the 1,252 SDKv2
+    resources, whose validation refuses it ("Invalid or unknown key"); terraform sets it. A
+    data source keeps it (`data "aws_vpc"` looks a VPC up by `id`)."""
+    attributes = block.get("attributes", {})
+    if keyword != "resource" or "id" not in attributes:
+        return block
+    return {**block, "attributes": {k: v for k, v in attributes.items() if k != "id"}}
 
 
 @functools.lru_cache(maxsize=32)
