@@ -199,6 +199,10 @@ def test_a_name_is_at_most_64_characters(constraint, grammar, mode):
     # a map of strings holds strings (`tags`)
     ('tags = { events = { a = "b" } }', False), ('tags = { events = ["a"] }', False),
     ("lifecycle {\n    replace_triggered_by = 30\n  }", False),
+    # `ignore_changes` names the type's own attributes and blocks (the adapter wrote `true-min`)
+    ("lifecycle {\n    ignore_changes = [true-min]\n  }", False),
+    ("lifecycle {\n    ignore_changes = [delay]\n  }", False),
+    ("lifecycle {\n    ignore_changes = [redrive_policy, tags.Name]\n  }", True),
 ])
 def test_meta_arguments_and_maps_of_scalars_take_only_their_shape(constraint, grammar, line, ok):
     text = reply(f'resource "aws_sqs_queue" "q" {{\n  name = "q"\n  {line}\n}}\n')

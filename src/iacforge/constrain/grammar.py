@@ -29,9 +29,10 @@ HEREDOC_MARKERS = ("EOF", "EOT", "POLICY", "EOP", "JSON", "DOC", "END", "EOL", "
                    "USERDATA", "SCRIPT", "TEMPLATE", "TEXT", "YAML", "DATA", "EOS", "EOH")
 
 #: A resource's or data source's meta-arguments: its provider is `aws` (the schema's one
-#: provider) or one of its aliases; `depends_on` is a list of whole objects.
+#: provider) or one of its aliases; `depends_on` is a list of whole objects; `{lifecycle}` is
+#: the type's `lifecycle` block rule.
 _META = ('"count" "=" v_number | "for_each" "=" expr | "depends_on" "=" objects'
-         ' | "provider" "=" "aws" ("." IDENT)? | lifecycle')
+         ' | "provider" "=" "aws" ("." IDENT)? | {lifecycle}')
 
 
 @functools.cache
@@ -57,7 +58,9 @@ def schema_grammar(schema: dict[str, Any], types: Iterable[str] | None = None) -
         for type_, entry in sorted(schema[kind].items()):
             if wanted is not None and type_ not in wanted:
                 continue
-            body = builder.body(_settable(keyword, entry["block"]), meta=_META)
+            block = _settable(keyword, entry["block"])
+            lifecycle = builder.lifecycle(type_, block) if keyword == "resource" else "lifecycle"
+            body = builder.body(block, meta=_META.format(lifecycle=lifecycle))
             rule = f"{keyword[0]}_{type_}"
             builder.rules[rule] = f'{json.dumps(json.dumps(type_))} LABEL "{{" {body} "}}"'
             alternatives.append(rule)
@@ -138,6 +141,19 @@ class _Builder:
         if optional:
             self.rules[f"{name}_item"] = " | ".join(optional)
         self._subsets(name, must, bool(optional))
+        return name
+
+    def lifecycle(self, type_: str, block: dict[str, Any]) -> str:
+        """The rule of a resource type's `lifecycle` block: `ignore_changes` names only the
+        type's attributes and nested blocks (and what lies in them)."""
+        names = sorted({*block.get("attributes", {}), *block.get("block_types", {})})
+        name, new = self._name("l", json.dumps(names))
+        if new:
+            self.rules[f"{name}_entry"] = (f'({" | ".join(json.dumps(n) for n in names)})'
+                                           ' ("." IDENT | "[" expr "]")*')
+            entries = f'"[" ({name}_entry ("," {name}_entry)* ","?)? "]"'
+            self.rules[name] = (f'"lifecycle" "{{" (lifecycle_item | "ignore_changes" "=" '
+                                f'({entries} | "all"))* "}}"')
         return name
 
     def _subsets(self, name: str, must: list[str], optional: bool) -> None:
