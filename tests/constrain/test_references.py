@@ -31,6 +31,20 @@ def test_a_reference_names_a_declared_block_and_an_attribute_of_its_type(constra
     assert "json" in data and "arn" not in data
 
 
+def test_a_block_with_nothing_declared_before_it_names_no_block(constraint, tokenizer):
+    """The adapter wrote `target_arns = [aws_api_gateway_vpc_link.main.arns_a64]` inside that
+    block, the first in its reply: `aws` matched no declared block and the guard let it go."""
+    first = '```hcl main.tf\nresource "aws_sqs_queue" "jobs" {\n  name = "j"\n'
+    assert "_" not in allowed_after(constraint, tokenizer, first + "  policy = aws")
+    assert "_" in allowed_after(constraint, tokenizer, HEAD + "  policy = aws")
+
+
+def test_a_reference_that_begins_a_line_of_a_tuple_is_checked(constraint, tokenizer):
+    """`target_arns = [` then the block's own address on the next line: Self-referential."""
+    tuple_ = HEAD + "  policy = jsonencode([\n    aws_sqs_queue."
+    assert allowed_after(constraint, tokenizer, tuple_) == {"d", "dl"}
+
+
 def test_a_provider_meta_argument_names_only_a_declared_alias(constraint, tokenizer):
     """Held to `aws.<name>` by the grammar, the 41-family adapter made up the name."""
     plain = allowed_after(constraint, tokenizer, HEAD + "  provider = aws")
@@ -59,6 +73,8 @@ def test_text_that_is_no_expression_is_not_guarded(constraint, tokenizer):
     ('resource "aws_a" "x" {\n  # = {\n  q = "${', set(), True),
     ('resource "aws_a" "x" {\n  q = "${x}" ', set(), False),
     ("locals {\n  m = {\n    ", set(), False),
+    ("locals {\n  m = [\n    ", set(), True),
+    ("locals {\n  m = f(1,\n    ", set(), True),
 ])
 def test_the_lexer_tracks_declarations_and_expression_positions(text, declared, expression):
     lexer = Lexer()

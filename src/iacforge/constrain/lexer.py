@@ -200,7 +200,7 @@ class Lexer:
         inner = self._stack[-1] if self._stack else ""
         before = self._before
         self.expression = (before in _OPERATORS or before == "${"
-                           or (before in "([," and inner in "(["))
+                           or (before in "([,\n" and inner in ("(", "[")))
 
 
 def _escaped(line: str) -> bool:

@@ -9,8 +9,8 @@ A block's `provider = aws.<alias>` may only name an alias a `provider "aws"` blo
 
 It reads the reply's text with a small lexer (strings, `${}` templates, heredocs, comments,
 brackets) and guards only a reference in an expression position: after `=`, an operator, `?`,
-`:`, `${`, or `(`/`[`/`,` inside a call or tuple. A reference that begins a line of a multi-line
-tuple, or follows an index (`aws_x.y[0].attr`), is not checked.
+`:`, `${`, or `(`/`[`/`,` or a line's start inside a call or tuple. A reference that follows
+an index (`aws_x.y[0].attr`) is not checked.
 
 >>> schema = {"resource_schemas": {"aws_sqs_queue": {"block": {"attributes": {"arn": {}}}}},
 ...           "data_source_schemas": {}}
@@ -96,7 +96,9 @@ class References:
                 return None  # past the attribute: free
             node = node.get(ch)
             if node is None:
-                return None  # written before the guard could stop it; nothing to save
+                # `aws` and no declared block to name (the block it is written in does not
+                # count): nothing may make it `aws_`; past that, nothing to save
+                return None if tail.startswith(_STARTS) else guarded
         allowed = np.zeros(self._vocab.size, dtype=bool)
         self._walk(node, self._vocab.root, allowed)
         return guarded & ~allowed
