@@ -45,6 +45,15 @@ def test_a_reference_that_begins_a_line_of_a_tuple_is_checked(constraint, tokeni
     assert allowed_after(constraint, tokenizer, tuple_) == {"d", "dl"}
 
 
+def test_a_block_with_count_is_named_with_an_instance_key(constraint, tokenizer):
+    counted = HEAD.replace('"dlq" {\n', '"dlq" {\n  count = 2\n')
+    after = allowed_after(constraint, tokenizer, counted + "  policy = aws_sqs_queue.dlq")
+    assert "[" in after and "." not in after
+    lexer = Lexer()
+    lexer.feed(counted)
+    assert lexer.counted == {("resource", "aws_sqs_queue", "dlq")}
+
+
 def test_a_provider_meta_argument_names_only_a_declared_alias(constraint, tokenizer):
     """Held to `aws.<name>` by the grammar, the 41-family adapter made up the name."""
     plain = allowed_after(constraint, tokenizer, HEAD + "  provider = aws")

@@ -27,6 +27,8 @@ class Lexer:
     Attributes:
         declared: `(keyword, type, name)` of every closed `resource`/`data` block, and the open
             one's in `current`.
+        counted: the declared blocks that set `count` or `for_each` (a reference to one
+            needs an instance key: `aws_x.y[0].arn`).
         aliases: the `alias` of every `provider` block.
         tail: the word characters (`[A-Za-z0-9_.-]`) at the end of code, None outside code.
         expression: whether `tail` starts where an expression may.
@@ -39,6 +41,7 @@ class Lexer:
     def __init__(self) -> None:
         self.declared: set[tuple[str, str, str]] = set()
         self.current: tuple[str, str, str] | None = None
+        self.counted: set[tuple[str, str, str]] = set()
         self.aliases: set[str] = set()
         self.tail: str | None = ""
         self.expression = False
@@ -174,6 +177,9 @@ class Lexer:
                 self._mode, self.tail = self._outer.pop(), None
                 return
             if self._stack:
+                if len(self._stack) == 1 and self.current and {"count", "for_each"} & \
+                        self._keys[0]:
+                    self.counted.add(self.current)
                 self._pop()
             if not self._stack and ch == "}" and self.current:
                 self.declared.add(self.current)

@@ -4,7 +4,8 @@ The grammar cannot know which `resource` and `data` blocks a reply has declared,
 mode a reference `aws_x.y.attr` (or `data.aws_x.y.attr`) is checked here as it is written: its
 type and name must be those of a block declared earlier in the reply (not the block it is
 written in: Terraform refuses a self-reference), and its attribute one the type's schema has
-(computed ones included: `arn`, `id`). Past the attribute (`.0.x`, `[0]`, `.*`) it is free.
+(computed ones included: `arn`, `id`); a block with `count` or `for_each` takes an instance
+key (`[0]`) before its attribute. Past the attribute (`.0.x`, `[0]`, `.*`) or the key it is free.
 A block's `provider = aws.<alias>` may only name an alias a `provider "aws"` block declared.
 
 It reads the reply's text with a small lexer (strings, `${}` templates, heredocs, comments,
@@ -57,6 +58,8 @@ class References:
         for kind, type_, name in lexer.declared - {lexer.current}:
             prefix = f"data.{type_}.{name}" if kind == "data" else f"{type_}.{name}"
             add(root, prefix).complete = True
+            if (kind, type_, name) in lexer.counted:
+                continue  # an instance key comes first (`[0]`), then anything
             for attr in self._attributes[kind].get(type_, ()):
                 node = add(root, f"{prefix}.{attr}")
                 node.complete = node.open = True
