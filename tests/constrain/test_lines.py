@@ -35,6 +35,8 @@ def test_a_value_begins_on_its_key_line(constraint, tokenizer, mode):
 def test_blanks_after_a_name_stop(constraint, tokenizer):
     # `terraform fmt` aligns `=` past the longest key: 20 blanks after `name` are valid
     assert " " in allowed_after(constraint, tokenizer, HEAD + "  name" + " " * 20)
+    assert not {"\t", " \t"} & allowed_after(constraint, tokenizer, HEAD + "  name ")
+    assert "\t" not in allowed_after(constraint, tokenizer, HEAD + "  name =")
     many = allowed_after(constraint, tokenizer, HEAD + "  delay_seconds" + " \t" * 32)
     assert "=" in many and not {" ", "\t", "  "} & many
 

@@ -10,9 +10,10 @@ at a body's level (the file's, a block's, an object's):
 
 - on a line that so far holds only a name and labels, no token may end the line or start a
   comment (`#`, `/`), and blanks stop after 64 (`terraform fmt` aligns `=` past the longest
-  name, at most 64 characters; a model can otherwise write tabs for ever);
+  name, at most 64 characters; a model can otherwise write blanks for ever) and are spaces
+  (fmt's; the adapter wrote ` \t` 32 times between `content` and its `{`);
 - after a key's `=`, the value begins on that line: no token may end it or start a comment
-  (`prevent_destroy =  # 30 days`), and blanks stop after 64;
+  (`prevent_destroy =  # 30 days`), and blanks stop after 64 and are spaces;
 - at the start of a line, no token may begin with anything a body's line cannot begin with.
 
 And anywhere in code, as IaC-Eval's references never need more: no third blank line in a row,
@@ -58,6 +59,8 @@ class Lines:
                                    for t in texts], dtype=bool)
         self._not_comment = np.array([not t.startswith(("/", "*")) for t in texts], dtype=bool)
         self._return = np.array(["\r" in t for t in texts], dtype=bool)
+        self._tab = np.array(["\t" in t[:len(t) - len(t.lstrip(" \t"))] for t in texts],
+                             dtype=bool)
         self._newline = np.array(["\n" in t[:len(t) - len(t.lstrip())] for t in texts],
                                  dtype=bool)
 
@@ -79,7 +82,7 @@ class Lines:
             return mask | self._not_comment
         value_due = _VALUE_DUE.match(line) is not None
         if value_due or _HEADER.match(line):
-            mask = mask | (self._breaking if value_due else self._ending)
+            mask = mask | self._tab | (self._breaking if value_due else self._ending)
             if len(line) - len(line.rstrip(" \t")) >= BLANKS:
                 mask = mask | self._blank
         return mask
