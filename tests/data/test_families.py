@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -46,7 +47,8 @@ def test_the_request_states_every_value_the_intent_checks(family):
         task, spec = generation_task(family, seed)
         for resource in spec.resources:
             for value in _checked_values(resource.body, resource.quiet):
-                assert value in task.prompt, (task.id, value, task.prompt)
+                assert value in task.prompt or _named(value, task.prompt), (
+                    task.id, value, task.prompt)
             assert f'"{resource.type}"' in task.intent
 
 
@@ -57,6 +59,26 @@ def test_intents_are_v1_in_the_validation_package_with_one_rule_per_block():
         assert (policy.v1, policy.package, policy.top_rule) == (
             True, "terraform.validation", "is_valid")
         assert len(policy.rule_names) == len(spec.resources) + 1
+
+
+def _named(value: str, prompt: str) -> bool:
+    """Whether the prompt names a resource `value` unquoted ("named app-logs", "called 'jobs'")."""
+    bare = re.escape(json.loads(value) if value.startswith('"') else value)
+    return re.search(rf"\b(named|called) ('{bare}'|{bare}(?![\w/-]|\.\w))", prompt) is not None
+
+
+def test_requests_name_a_resource_by_its_name_at_times():
+    """IaC-Eval's prompts (and scripts/demo's) say `a bucket named 'x'`: so do some requests,
+    with the name the reference sets and the intent checks."""
+    named = 0
+    for seed in range(40):
+        task, spec = generation_task("s3", seed)
+        bucket = next(r for r in spec.resources if r.type == "aws_s3_bucket").body.attrs["bucket"]
+        if any(f"{word} {form}" in task.prompt for word in ("named", "called")
+               for form in (bucket, f"'{bucket}'", f'"{bucket}"')):
+            named += 1
+            assert f'bucket "{bucket}"' not in task.prompt, task.prompt  # said once
+    assert 5 <= named <= 30
 
 
 def _checked_values(body: Body, quiet: frozenset[str]) -> list[str]:

@@ -9,12 +9,21 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 from importlib import resources
 from random import Random
 from typing import Any
 
 from iacforge.data.intent import checked
 from iacforge.data.spec import Body, Raw, Ref, Resource, Spec, direct_refs
+
+#: The attribute that names a resource of a type, where it is not `name` (elsewhere `bucket`
+#: and `function_name` name another resource: a bucket policy's bucket).
+_NAMING = {"aws_s3_bucket": "bucket", "aws_lambda_function": "function_name"}
+#: Share of the resources with a name that a request names with a `name_forms` phrase.
+NAMED = 0.4
+#: A name written without quotes ("named app-logs"); others are quoted.
+_BARE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/-]*")
 
 
 @functools.cache
@@ -47,10 +56,15 @@ def value_text(value: Any) -> str:
 
 
 def describe(resource: Resource, rng: Random) -> str:
-    """A noun phrase for one resource with every checked fact: references first ("a subnet
-    in the VPC"), then attributes ("with cidr_block ..."), then document facts."""
-    links, attrs, clauses = _body_parts(resource.body, resource.quiet, rng)
+    """A noun phrase for one resource with every checked fact: its name at times ("an S3
+    bucket named 'logs'", as IaC-Eval's prompts and users say it), references ("a subnet in
+    the VPC"), then attributes ("with cidr_block ..."), then document facts."""
+    naming = _naming(resource, rng)
+    links, attrs, clauses = _body_parts(resource.body, resource.quiet, rng,
+                                        skip=naming[0] if naming else None)
     phrase = noun(resource.type, rng)
+    if naming:
+        phrase += " " + naming[1]
     if links:
         phrase += " " + ", ".join(links)
     if attrs:
@@ -137,14 +151,28 @@ def reference(name: str, refs: list[Ref]) -> str:
     return form.format(target=targets, attr=name)
 
 
-def _body_parts(body: Body, quiet: frozenset[str], rng: Random
+def _naming(resource: Resource, rng: Random) -> tuple[str, str] | None:
+    """(attribute, phrase) when the request names the resource by its name attribute
+    ("named app-logs", "called 'jobs'"), for a share `NAMED` of the resources that have one."""
+    attr = _NAMING.get(resource.type, "name")
+    value = resource.body.attrs.get(attr)
+    if not isinstance(value, str) or not checked(attr, value, resource.quiet) \
+            or rng.random() >= NAMED:
+        return None
+    forms = text()["name_forms"]
+    if not _BARE.fullmatch(value):
+        forms = [f for f in forms if "{quoted}" in f]
+    return attr, rng.choice(forms).format(bare=value, quoted=json.dumps(value))
+
+
+def _body_parts(body: Body, quiet: frozenset[str], rng: Random, skip: str | None = None
                 ) -> tuple[list[str], list[str], list[str]]:
-    """(reference phrases, attribute phrases, document clauses) of a block body."""
+    """(reference phrases, attribute phrases, document clauses) of a block body, but `skip`."""
     links: list[str] = []
     attrs: list[str] = []
     clauses: list[str] = []
     for name, value in body.attrs.items():
-        if not checked(name, value, quiet):
+        if name == skip or not checked(name, value, quiet):
             continue
         refs = direct_refs(value)
         if refs:
