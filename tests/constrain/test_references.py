@@ -35,8 +35,12 @@ def test_a_block_with_nothing_declared_before_it_names_no_block(constraint, toke
     """The adapter wrote `target_arns = [aws_api_gateway_vpc_link.main.arns_a64]` inside that
     block, the first in its reply: `aws` matched no declared block and the guard let it go."""
     first = '```hcl main.tf\nresource "aws_sqs_queue" "jobs" {\n  name = "j"\n'
-    assert "_" not in allowed_after(constraint, tokenizer, first + "  policy = aws")
+    assert "aws" not in allowed_after(constraint, tokenizer, first + "  policy = ")
+    assert not {"s", "s_", "s-"} & allowed_after(constraint, tokenizer, first + "  policy = aw")
     assert "_" in allowed_after(constraint, tokenizer, HEAD + "  policy = aws")
+    # blocked from `aws_`, the adapter wrote `aws-api-gateway-vpc_arns.main` and `aws.x`
+    after = allowed_after(constraint, tokenizer, HEAD + "  policy = aws")
+    assert not {"-", ".", "-api"} & after
 
 
 def test_a_reference_that_begins_a_line_of_a_tuple_is_checked(constraint, tokenizer):

@@ -32,7 +32,9 @@ import numpy as np
 from iacforge.constrain.lexer import Lexer
 from iacforge.constrain.vocab import Node, Vocabulary, add
 
-_STARTS = ("aws_", "data.aws_")
+#: What a reference the guard checks begins with: any word that begins so (`aws-x.y`,
+#: `aws.x` are no reference either) is one, or nothing.
+_STARTS = ("aws", "data.aws")
 _PROVIDER = re.compile(r"^\s*provider\s*=\s*(aws[\w.-]*)$")
 
 
@@ -99,8 +101,8 @@ class References:
                 return None  # past the attribute: free
             node = node.get(ch)
             if node is None:
-                # `aws` and no declared block to name (the block it is written in does not
-                # count): nothing may make it `aws_`; past that, nothing to save
+                # `aw` and no declared block to name (the block it is written in does not
+                # count): nothing may make it `aws`; past that, nothing to save
                 return None if tail.startswith(_STARTS) else guarded
         allowed = np.zeros(self._vocab.size, dtype=bool)
         self._walk(node, self._vocab.root, allowed)
