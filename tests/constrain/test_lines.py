@@ -50,6 +50,15 @@ def test_a_line_of_a_body_begins_with_a_name_a_brace_or_a_comment(constraint, to
     assert "/" in after_slash and "<" not in after_slash
 
 
+def test_no_name_follows_a_whole_value_on_its_line(constraint, tokenizer):
+    done = allowed_after(constraint, tokenizer, HEAD + '  policy = "q" ')
+    assert "\n" in done and not {" delay", "delay", " schedule"} & done
+    assert "#" in allowed_after(constraint, tokenizer, HEAD + "  delay_seconds = 1 ")
+    assert " +" in allowed_after(constraint, tokenizer, HEAD + "  delay_seconds = 1")
+    for_object = HEAD + '  tags = { for k, v in {a = "b"} : k => v '
+    assert " if" in allowed_after(constraint, tokenizer, for_object, "syntax")
+
+
 def test_no_third_blank_line_and_no_endless_indent(constraint, tokenizer):
     assert "\n" in allowed_after(constraint, tokenizer, HEAD + "\n")
     assert not {"\n", "\n\n", " \n"} & allowed_after(constraint, tokenizer, HEAD + "\n\n")

@@ -14,7 +14,9 @@ at a body's level (the file's, a block's, an object's):
   (fmt's; the adapter wrote ` \t` 32 times between `content` and its `{`);
 - after a key's `=`, the value begins on that line: no token may end it or start a comment
   (`prevent_destroy =  # 30 days`), and blanks stop after 64 and are spaces;
-- at the start of a line, no token may begin with anything a body's line cannot begin with.
+- at the start of a line, no token may begin with anything a body's line cannot begin with;
+- once a key's value is a whole operand (`name = "q" `), no name follows on its line (only an
+  operator, a newline or a comment can: the adapter went on `= "rate(1 hour)" schedule_...`).
 
 And anywhere in code, as IaC-Eval's references never need more: no third blank line in a row,
 and no more than 32 blanks to indent a line (a model can otherwise write blank lines for ever).
@@ -40,6 +42,8 @@ _HEADER = re.compile(r'^\s*[A-Za-z_][\w-]*(\s+("[^"\n]*"|[A-Za-z_][\w-]*))*\s*$'
 _LINE_START = (frozenset(WORD) - frozenset(".-")) | frozenset('"}#(/`')
 _ENDING = re.compile(r"\n|#|/")
 _VALUE_DUE = re.compile(r"^\s*[A-Za-z_][\w-]*\s*=\s*$")
+_VALUE_DONE = re.compile(r'^\s*[A-Za-z_][\w-]*\s*=(?![=>])\s*\S.*?(\w\s|["\])}]\s*)$')
+_FOR = re.compile(r"[{\[]\s*for\b")
 
 
 class Lines:
@@ -63,6 +67,7 @@ class Lines:
                              dtype=bool)
         self._newline = np.array(["\n" in t[:len(t) - len(t.lstrip())] for t in texts],
                                  dtype=bool)
+        self._name = np.array([t.lstrip(" \t")[:1] in WORD for t in texts], dtype=bool)
 
     def forbidden(self, lexer: Lexer) -> np.ndarray:
         """The token ids (bool mask) that would break a line HCL needs whole."""
@@ -80,6 +85,8 @@ class Lines:
             return mask | self._stray
         if stripped == "/":
             return mask | self._not_comment
+        if lexer.tail == "" and _VALUE_DONE.match(line) and not _FOR.search(line):
+            return mask | self._name
         value_due = _VALUE_DUE.match(line) is not None
         if value_due or _HEADER.match(line):
             mask = mask | self._tab | (self._breaking if value_due else self._ending)
