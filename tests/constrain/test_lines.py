@@ -27,7 +27,7 @@ def test_a_key_and_its_equals_sign_stay_on_one_line(constraint, tokenizer, mode)
 def test_a_value_begins_on_its_key_line(constraint, tokenizer, mode):
     """`prevent_destroy =  # 30 days` then a newline: the adapter's reply no parser took."""
     value = allowed_after(constraint, tokenizer, HEAD + "  delay_seconds =", mode)
-    assert {" ", " \""} <= value and not {"\n", " #", "#", " //", " /*"} & value
+    assert {" ", " \""} <= value and not {"\n", " #", "#", " //", " /*", " /"} & value
     path = allowed_after(constraint, tokenizer, HEAD + '  tags = {\n    Path =', mode)
     assert ' "/' in path  # a string may begin with a slash
 

@@ -26,7 +26,9 @@ def test_a_reference_names_a_declared_block_and_an_attribute_of_its_type(constra
     assert {"arn", "id", "url", "name"} & attrs and not {"bucket", "status"} & attrs
     assert allowed_after(constraint, tokenizer, value + "aws_s") == {"q", "qs"}
     done = allowed_after(constraint, tokenizer, value + "aws_sqs_queue.dlq.arn")
-    assert {" ", "\n", "}", "."} <= done and "_" not in done
+    assert {" ", "\n", "}"} <= done and not {"_", ".", "["} & done  # a string ends there
+    tags = allowed_after(constraint, tokenizer, value + "aws_sqs_queue.dlq.tags")
+    assert {".", "["} <= tags  # a map goes on
     data = allowed_after(constraint, tokenizer, value + "data.aws_iam_policy_document.p.")
     assert "json" in data and "arn" not in data
 

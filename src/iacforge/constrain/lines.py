@@ -13,7 +13,8 @@ at a body's level (the file's, a block's, an object's):
   name, at most 64 characters; a model can otherwise write blanks for ever) and are spaces
   (fmt's; the adapter wrote ` \t` 32 times between `content` and its `{`);
 - after a key's `=`, the value begins on that line: no token may end it or start a comment
-  (`prevent_destroy =  # 30 days`), and blanks stop after 64 and are spaces;
+  (`prevent_destroy =  # 30 days`, `provider = /* vpc*/`: no value begins with `/`), and
+  blanks stop after 64 and are spaces;
 - at the start of a line, no token may begin with anything a body's line cannot begin with;
 - once a key's value is a whole operand (`name = "q" `), no name follows on its line (only an
   operator, a newline or a comment can: the adapter went on `= "rate(1 hour)" schedule_...`).
@@ -59,7 +60,7 @@ class Lines:
         self._blank = np.array([bool(t) and not t.strip(" \t") for t in texts], dtype=bool)
         self._stray = np.array([bool(s := t.lstrip(" \t\r\n")) and s[0] not in _LINE_START
                                 for t in texts], dtype=bool)
-        self._breaking = np.array([t.lstrip(" \t").startswith(("\n", "\r", "#", "//", "/*"))
+        self._breaking = np.array([t.lstrip(" \t").startswith(("\n", "\r", "#", "/"))
                                    for t in texts], dtype=bool)
         self._not_comment = np.array([not t.startswith(("/", "*")) for t in texts], dtype=bool)
         self._return = np.array(["\r" in t for t in texts], dtype=bool)

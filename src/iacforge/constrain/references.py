@@ -5,7 +5,8 @@ mode a reference `aws_x.y.attr` (or `data.aws_x.y.attr`) is checked here as it i
 type and name must be those of a block declared earlier in the reply (not the block it is
 written in: Terraform refuses a self-reference), and its attribute one the type's schema has
 (computed ones included: `arn`, `id`); a block with `count` or `for_each` takes an instance
-key (`[0]`) before its attribute. Past the attribute (`.0.x`, `[0]`, `.*`) or the key it is free.
+key (`[0]`) before its attribute. Past the attribute (`.0.x`, `[0]`, `.*`) or the key it is
+free, but nothing follows a string, number or bool (`redrive_policy.arn`).
 A block's `provider = aws.<alias>` may only name an alias a `provider "aws"` block declared.
 
 It reads the reply's text with a small lexer (strings, `${}` templates, heredocs, comments,
@@ -35,6 +36,7 @@ from iacforge.constrain.vocab import Node, Vocabulary, add
 #: What a reference the guard checks begins with: any word that begins so (`aws-x.y`,
 #: `aws.x` are no reference either) is one, or nothing.
 _STARTS = ("aws", "data.aws")
+_PRIMITIVE = ("string", "number", "bool")
 _PROVIDER = re.compile(r"^\s*provider\s*=\s*(aws[\w.-]*)$")
 
 
@@ -47,24 +49,31 @@ class References:
     """
 
     def __init__(self, schema: dict[str, Any], vocabulary: Vocabulary | None = None) -> None:
+        # each type's attributes and nested blocks, and whether anything may follow one
+        # (`.0.x`, `["k"]`): not after a string, number or bool
         self._attributes = {
-            kind: {t: {*e["block"].get("attributes", {}), *e["block"].get("block_types", {})}
+            kind: {t: {**{a: spec.get("type") not in _PRIMITIVE
+                          for a, spec in e["block"].get("attributes", {}).items()},
+                       **dict.fromkeys(e["block"].get("block_types", {}), True)}
                    for t, e in schema[key].items()}
             for kind, key in (("resource", "resource_schemas"), ("data", "data_source_schemas"))}
         self._vocab = vocabulary or Vocabulary([])
         self._starting: dict[str, np.ndarray] = {}
+        self._index = np.array([t.startswith("[") for t in self._vocab.texts], dtype=bool)
 
     def _references(self, lexer: Lexer) -> Node:
         """The trie of every reference the reply may write now."""
         root = Node()
         for kind, type_, name in lexer.declared - {lexer.current}:
             prefix = f"data.{type_}.{name}" if kind == "data" else f"{type_}.{name}"
-            add(root, prefix).complete = True
+            node = add(root, prefix)
+            node.complete = True
             if (kind, type_, name) in lexer.counted:
+                node.indexed = True
                 continue  # an instance key comes first (`[0]`), then anything
-            for attr in self._attributes[kind].get(type_, ()):
+            for attr, traversable in self._attributes[kind].get(type_, {}).items():
                 node = add(root, f"{prefix}.{attr}")
-                node.complete = node.open = True
+                node.complete, node.open = True, traversable
         return root
 
     def valid_prefix(self, lexer: Lexer, word: str) -> bool:
@@ -106,6 +115,8 @@ class References:
                 return None if tail.startswith(_STARTS) else guarded
         allowed = np.zeros(self._vocab.size, dtype=bool)
         self._walk(node, self._vocab.root, allowed)
+        if node.complete and not (node.open or node.indexed):
+            allowed &= ~self._index  # no `[` after a string or an object not counted
         return guarded & ~allowed
 
     def _provider(self, lexer: Lexer) -> np.ndarray | None:

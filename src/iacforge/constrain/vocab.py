@@ -17,7 +17,7 @@ WORD = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789
 class Node(dict):
     """A trie node: children by character, plus token ids (vocab) or end marks (references)."""
 
-    __slots__ = ("complete", "open", "partial", "terminated")
+    __slots__ = ("complete", "indexed", "open", "partial", "terminated")
 
     def __init__(self) -> None:
         super().__init__()
@@ -25,6 +25,7 @@ class Node(dict):
         self.terminated: list[int] = []   # vocab: tokens whose word part ends here, then more
         self.complete = False             # references: a whole `type.name` or `type.name.attr`
         self.open = False                 # references: a whole `type.name.attr` (free after)
+        self.indexed = False              # references: a whole `type.name` that takes `[key]`
 
 
 def add(root: Node, text: str) -> Node:
